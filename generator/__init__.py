@@ -1,0 +1,1 @@
+"""Generate typed Python clients from the Docker Engine API specifications."""
