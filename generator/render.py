@@ -1,0 +1,159 @@
+"""Render a package plan through the jinja2 templates into the files of a version package.
+
+A Python module is rendered as a list of top-level chunks (the module header, then one
+chunk per class or constant) so that formatting can work chunk by chunk and reuse what
+other versions already formatted: most classes are identical across adjacent API versions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator.plan import FIRST_API_VERSION, OperationPlan, PackagePlan, docstring_body
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+# The version of the generated distributions and the runtime they require.
+PACKAGE_VERSION = "0.1.0"
+RUNTIME_VERSION = "0.1.0"
+RUNTIME_NEXT_MINOR = "0.2"
+
+
+@dataclass(frozen=True)
+class PythonModule:
+    """A module as chunks; joined with `separator` (two blank lines between classes)."""
+
+    chunks: tuple[str, ...]
+    separator: str = "\n\n\n"
+
+
+@dataclass(frozen=True)
+class RenderedPackage:
+    """The files of one version package, relative to its folder."""
+
+    version: str
+    package: str
+    modules: dict[str, PythonModule]  # formatted by black before writing
+    files: dict[str, str]  # written as they are
+
+
+def pystr(value: Any) -> str:
+    """Return a Python string literal for `value` (JSON's escaping is valid Python)."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def docstring(text: str | None, indent: int, fallback: str | None = None) -> str:
+    """Return a triple-quoted docstring for `text`, indented for a block at `indent`."""
+    body = (text or fallback or "").strip()
+    body = body.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body += " "
+    lines = body.splitlines() or [""]
+    pad = " " * indent
+    if len(lines) == 1:
+        return f'"""{lines[0]}"""'
+    rest = "\n".join((pad + line) if line.strip() else "" for line in lines[1:])
+    return f'"""{lines[0]}\n{rest}\n{pad}"""'
+
+
+def method_docstring(operation: OperationPlan, indent: int = 8) -> str:
+    """Return the docstring of a generated method: summary, description, arguments, result."""
+    summary = (operation.summary or operation.operation_id).strip()
+    description = (operation.description or "").strip()
+    if description == summary:
+        description = ""
+    arguments = []
+    for argument in [*operation.path_arguments, *([operation.body] if operation.body else []),
+                     *operation.keyword_arguments]:
+        doc = " ".join((argument.doc or "").split())
+        since = f" (API {argument.since} and later)" if argument.since != FIRST_API_VERSION else ""
+        arguments.append(f"    {argument.python_name}: {doc}{since}".rstrip())
+    arguments.append("    request_timeout: Seconds to wait for the daemon's answer; the client's default when None.")
+    sections = [
+        summary,
+        description,
+        f"{operation.http_method} {operation.path}"
+        + (f", API {operation.since} and later." if operation.since != FIRST_API_VERSION else "."),
+        "Deprecated by the API." if operation.deprecated else None,
+        "Args:\n" + "\n".join(arguments),
+        f"Returns:\n    {' '.join(operation.returns_doc.split())}" if operation.returns_doc else None,
+    ]
+    return docstring(docstring_body(*sections), indent)
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["pystr"] = pystr
+    environment.filters["docstring"] = docstring
+    environment.filters["method_docstring"] = method_docstring
+    environment.globals["first_version"] = FIRST_API_VERSION
+    return environment
+
+
+class Renderer:
+    """Renders package plans; one instance reuses the compiled templates."""
+
+    def __init__(self) -> None:
+        self._environment = _environment()
+
+    def _render(self, name: str, **context: Any) -> str:
+        return self._environment.get_template(name).render(**context)
+
+    def render(self, plan: PackagePlan) -> RenderedPackage:
+        """Render every file of the version package described by `plan`."""
+        render = self._render
+        models = PythonModule(
+            (
+                render("package/models/header.py.j2", plan=plan),
+                *(render("package/models/class.py.j2", cls=cls) for cls in plan.classes),
+                *((render("package/models/aliases.py.j2", plan=plan),) if plan.aliases else ()),
+            )
+        )
+        operations = PythonModule(
+            (
+                render("package/operations/header.py.j2", plan=plan),
+                *(render("package/operations/constant.py.j2", op=op) for op in plan.operations),
+            ),
+            separator="\n\n",
+        )
+        client = PythonModule(
+            (
+                render("package/client/header.py.j2", plan=plan),
+                *(render("package/client/group.py.j2", group=group) for group in plan.groups),
+                render("package/client/client.py.j2", plan=plan),
+            )
+        )
+        init = PythonModule((render("package/__init__.py.j2", plan=plan),))
+        versions = {
+            "package_version": PACKAGE_VERSION,
+            "runtime_version": RUNTIME_VERSION,
+            "runtime_next_minor": RUNTIME_NEXT_MINOR,
+        }
+        package = plan.package
+        return RenderedPackage(
+            version=plan.version,
+            package=package,
+            modules={
+                f"{package}/__init__.py": init,
+                f"{package}/models.py": models,
+                f"{package}/_operations.py": operations,
+                f"{package}/_client.py": client,
+            },
+            files={
+                "pyproject.toml": render("package/pyproject.toml.j2", plan=plan, **versions),
+                "README.md": render("package/README.md.j2", plan=plan),
+                f"{package}/py.typed": "",
+            },
+        )
