@@ -1,0 +1,265 @@
+"""The `generate` pipeline: validate the specs, render every version package, swap them in.
+
+`generated` is a symbolic link to one complete build under `.generated/`. A run writes a new
+build next to the current one and then replaces the link in one `rename`, so a failure or a
+kill at any point leaves the previous `generated/` exactly as it was, and readers never see
+half a build. Versions not asked for are carried over from the current build as hard links.
+
+A build records the fingerprint of everything that shaped it (spec checksums, corrections,
+templates, the generator's own source, black's version). A rerun whose fingerprint matches
+does no work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import black
+
+from generator.errors import GeneratorError
+from generator.formatting import Formatter
+from generator.manifest import REPO_ROOT, Manifest, load_manifest
+from generator.model import ApiModel
+from generator.plan import FeatureHistory, PackagePlan, plan_package
+from generator.render import Renderer, RenderedPackage
+
+log = logging.getLogger(__name__)
+
+GENERATED_LINK = REPO_ROOT / "generated"
+BUILDS_DIR = REPO_ROOT / ".generated"
+FORMAT_CACHE = REPO_ROOT / ".cache" / "format-cache.pickle"
+STAMP_NAME = ".build.json"
+
+# Everything whose change must change the output, besides the specs themselves.
+_FINGERPRINT_INPUTS = (
+    REPO_ROOT / "generator",
+    REPO_ROOT / "templates",
+    REPO_ROOT / "specs",
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class VersionReport:
+    """What generation did for one API version."""
+
+    version: str
+    operations: int
+    classes: int
+    lines: int
+    seconds: float
+
+
+@dataclass
+class BuildReport:
+    """What a `generate` run did."""
+
+    up_to_date: bool
+    target: Path
+    versions: list[VersionReport] = field(default_factory=list)
+    carried_over: list[str] = field(default_factory=list)
+    formatted_chunks: int = 0
+    reused_chunks: int = 0
+    seconds: float = 0.0
+
+
+def fingerprint(manifest: Manifest) -> str:
+    """Return a digest of every input that shapes the generated code."""
+    digest = hashlib.sha256()
+    digest.update(f"black {black.__version__}\n".encode())
+    for entry in manifest.select(None):
+        digest.update(f"spec {entry.version} {entry.sha256}\n".encode())
+    for root in _FINGERPRINT_INPUTS:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"file {path.relative_to(REPO_ROOT)}\n".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def current_build() -> Path | None:
+    """Return the build folder that `generated` points to, if there is one."""
+    if GENERATED_LINK.is_symlink():
+        target = GENERATED_LINK.resolve()
+        return target if target.is_dir() else None
+    return None
+
+
+def read_stamp(build: Path | None) -> dict[str, object]:
+    if build is None:
+        return {}
+    try:
+        stamp = json.loads((build / STAMP_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def generate(
+    versions: Sequence[str] | None,
+    *,
+    source: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    load_models: Callable[[Sequence[str], str | None], list[ApiModel]],
+    validate: Callable[[Sequence[str], str | None], None],
+    build_history: Callable[[Sequence[ApiModel]], FeatureHistory],
+) -> BuildReport:
+    """Render the packages of `versions` (all when None) into a new build and swap it in."""
+    started = time.perf_counter()
+    say = progress or (lambda line: None)
+    manifest = load_manifest()
+    entries = manifest.select(versions)
+    requested = [entry.version for entry in entries]
+    all_versions = manifest.versions
+
+    _ensure_link_layout()
+    previous = current_build()
+    stamp = read_stamp(previous)
+    digest = fingerprint(manifest)
+    previous_versions = set(stamp.get("versions", []))  # type: ignore[call-overload]
+    if not force and stamp.get("fingerprint") == digest and set(requested) <= previous_versions:
+        return BuildReport(up_to_date=True, target=GENERATED_LINK, seconds=time.perf_counter() - started)
+
+    # Every spec is read, even for one requested version: the feature history of a
+    # package depends on all versions before and after it.
+    validate(all_versions, source)
+    models = load_models(all_versions, source)
+    history = build_history(models)
+    by_version = {model.version: model for model in models}
+
+    renderer = Renderer()
+    rendered: list[RenderedPackage] = []
+    reports: list[VersionReport] = []
+    plans: dict[str, PackagePlan] = {}
+    for version in requested:
+        version_started = time.perf_counter()
+        plan = plan_package(by_version[version], history)
+        plans[version] = plan
+        rendered.append(renderer.render(plan))
+        reports.append(
+            VersionReport(
+                version=version,
+                operations=len(plan.operations),
+                classes=len(plan.classes),
+                lines=0,
+                seconds=time.perf_counter() - version_started,
+            )
+        )
+
+    formatter = Formatter(FORMAT_CACHE)
+    format_started = time.perf_counter()
+    formatter.format_modules(module for package in rendered for module in package.modules.values())
+    format_seconds = time.perf_counter() - format_started
+
+    BUILDS_DIR.mkdir(exist_ok=True)
+    build = BUILDS_DIR / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    try:
+        build.mkdir()
+        for package, report in zip(rendered, reports):
+            report.lines = _write_package(build, package, formatter)
+            report.seconds += format_seconds / max(len(rendered), 1)
+            say(
+                f"{report.version:>5}  {report.operations:4d} operations  {report.classes:4d} models"
+                f"  {report.lines:7,d} lines  {report.seconds:5.2f} s"
+            )
+        carried = _carry_over(previous, build, previous_versions - set(requested))
+        written_versions = sorted({*requested, *carried}, key=lambda v: tuple(map(int, v.split("."))))
+        (build / STAMP_NAME).write_text(
+            json.dumps({"fingerprint": digest, "versions": written_versions}, indent=2) + "\n"
+        )
+        _fsync_tree(build)
+        _swap_link(build)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    formatter.save()
+    _remove_old_builds(keep=build)
+
+    return BuildReport(
+        up_to_date=False,
+        target=GENERATED_LINK,
+        versions=reports,
+        carried_over=sorted(carried),
+        formatted_chunks=formatter.formatted_count,
+        reused_chunks=formatter.reused_count,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write_package(build: Path, package: RenderedPackage, formatter: Formatter) -> int:
+    root = build / package.package
+    lines = 0
+    for relative, module in package.modules.items():
+        text = formatter.text(module)
+        lines += text.count("\n")
+        _write(root / relative, text)
+    for relative, text in package.files.items():
+        _write(root / relative, text)
+    return lines
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _carry_over(previous: Path | None, build: Path, versions: set[str]) -> list[str]:
+    """Hard-link the packages of `versions` from the previous build into the new one."""
+    from generator.plan import package_name
+
+    carried = []
+    for version in versions:
+        if previous is None:
+            break
+        source = previous / package_name(version)
+        if not source.is_dir():
+            continue
+        shutil.copytree(source, build / package_name(version), copy_function=os.link)
+        carried.append(version)
+    return carried
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush the new build to disk before the link points at it."""
+    if sys.platform == "win32":
+        return
+    for directory, _, files in os.walk(root):
+        for name in files:
+            descriptor = os.open(os.path.join(directory, name), os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+
+def _ensure_link_layout() -> None:
+    """Refuse to replace a real `generated/` folder that this tool did not make."""
+    if GENERATED_LINK.exists() and not GENERATED_LINK.is_symlink():
+        raise GeneratorError(
+            f"{GENERATED_LINK} is a folder, not the link this generator maintains; "
+            "move it away (or delete it) and run generate again"
+        )
+
+
+def _swap_link(build: Path) -> None:
+    temporary = GENERATED_LINK.with_name(f".generated-link-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(build, GENERATED_LINK.parent), temporary)
+    os.replace(temporary, GENERATED_LINK)
+
+
+def _remove_old_builds(keep: Path) -> None:
+    for candidate in BUILDS_DIR.iterdir():
+        if candidate != keep and candidate.name.startswith("build-"):
+            shutil.rmtree(candidate, ignore_errors=True)
