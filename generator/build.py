@@ -35,7 +35,6 @@ from generator.render import Renderer, RenderedPackage
 log = logging.getLogger(__name__)
 
 GENERATED_LINK = REPO_ROOT / "generated"
-BUILDS_DIR = REPO_ROOT / ".generated"
 FORMAT_CACHE = REPO_ROOT / ".cache" / "format-cache.pickle"
 STAMP_NAME = ".build.json"
 
@@ -87,10 +86,10 @@ def fingerprint(manifest: Manifest) -> str:
     return digest.hexdigest()
 
 
-def current_build() -> Path | None:
-    """Return the build folder that `generated` points to, if there is one."""
-    if GENERATED_LINK.is_symlink():
-        target = GENERATED_LINK.resolve()
+def current_build(link: Path = GENERATED_LINK) -> Path | None:
+    """Return the build folder that the `generated` link points to, if there is one."""
+    if link.is_symlink():
+        target = link.resolve()
         return target if target.is_dir() else None
     return None
 
@@ -114,8 +113,14 @@ def generate(
     load_models: Callable[[Sequence[str], str | None], list[ApiModel]],
     validate: Callable[[Sequence[str], str | None], None],
     build_history: Callable[[Sequence[ApiModel]], FeatureHistory],
+    link: Path = GENERATED_LINK,
+    format_cache: Path | None = FORMAT_CACHE,
 ) -> BuildReport:
-    """Render the packages of `versions` (all when None) into a new build and swap it in."""
+    """Render the packages of `versions` (all when None) into a new build and swap it in.
+
+    `link` is the `generated` link to replace; its builds live in a `.generated` folder beside
+    it. `format_cache` is where black's results persist (None keeps them in memory only).
+    """
     started = time.perf_counter()
     say = progress or (lambda line: None)
     manifest = load_manifest()
@@ -123,13 +128,14 @@ def generate(
     requested = [entry.version for entry in entries]
     all_versions = manifest.versions
 
-    _ensure_link_layout()
-    previous = current_build()
+    builds_dir = link.parent / ".generated"
+    _ensure_link_layout(link)
+    previous = current_build(link)
     stamp = read_stamp(previous)
     digest = fingerprint(manifest)
     previous_versions = set(stamp.get("versions", []))  # type: ignore[call-overload]
     if not force and stamp.get("fingerprint") == digest and set(requested) <= previous_versions:
-        return BuildReport(up_to_date=True, target=GENERATED_LINK, seconds=time.perf_counter() - started)
+        return BuildReport(up_to_date=True, target=link, seconds=time.perf_counter() - started)
 
     # Every spec is read, even for one requested version: the feature history of a
     # package depends on all versions before and after it.
@@ -157,13 +163,13 @@ def generate(
             )
         )
 
-    formatter = Formatter(FORMAT_CACHE)
+    formatter = Formatter(format_cache)
     format_started = time.perf_counter()
     formatter.format_modules(module for package in rendered for module in package.modules.values())
     format_seconds = time.perf_counter() - format_started
 
-    BUILDS_DIR.mkdir(exist_ok=True)
-    build = BUILDS_DIR / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    builds_dir.mkdir(exist_ok=True)
+    build = builds_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
         build.mkdir()
         for package, report in zip(rendered, reports):
@@ -179,16 +185,16 @@ def generate(
             json.dumps({"fingerprint": digest, "versions": written_versions}, indent=2) + "\n"
         )
         _fsync_tree(build)
-        _swap_link(build)
+        _swap_link(link, build)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
     formatter.save()
-    _remove_old_builds(keep=build)
+    _remove_old_builds(builds_dir, keep=build)
 
     return BuildReport(
         up_to_date=False,
-        target=GENERATED_LINK,
+        target=link,
         versions=reports,
         carried_over=sorted(carried),
         formatted_chunks=formatter.formatted_count,
@@ -243,23 +249,23 @@ def _fsync_tree(root: Path) -> None:
                 os.close(descriptor)
 
 
-def _ensure_link_layout() -> None:
+def _ensure_link_layout(link: Path) -> None:
     """Refuse to replace a real `generated/` folder that this tool did not make."""
-    if GENERATED_LINK.exists() and not GENERATED_LINK.is_symlink():
+    if link.exists() and not link.is_symlink():
         raise GeneratorError(
-            f"{GENERATED_LINK} is a folder, not the link this generator maintains; "
+            f"{link} is a folder, not the link this generator maintains; "
             "move it away (or delete it) and run generate again"
         )
 
 
-def _swap_link(build: Path) -> None:
-    temporary = GENERATED_LINK.with_name(f".generated-link-{os.getpid()}")
+def _swap_link(link: Path, build: Path) -> None:
+    temporary = link.with_name(f".generated-link-{os.getpid()}")
     temporary.unlink(missing_ok=True)
-    os.symlink(os.path.relpath(build, GENERATED_LINK.parent), temporary)
-    os.replace(temporary, GENERATED_LINK)
+    os.symlink(os.path.relpath(build, link.parent), temporary)
+    os.replace(temporary, link)
 
 
-def _remove_old_builds(keep: Path) -> None:
-    for candidate in BUILDS_DIR.iterdir():
+def _remove_old_builds(builds_dir: Path, keep: Path) -> None:
+    for candidate in builds_dir.iterdir():
         if candidate != keep and candidate.name.startswith("build-"):
             shutil.rmtree(candidate, ignore_errors=True)
