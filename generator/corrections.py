@@ -90,6 +90,7 @@ class AppliedCorrection:
     action: str
     pointer: str
     reason: str
+    from_pointer: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +103,9 @@ def parse_pointer(pointer: str) -> list[str]:
         return []
     if not pointer.startswith("/"):
         raise ValueError(f"JSON pointer {pointer!r} must be empty or start with '/'")
-    return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
+    return [
+        token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")
+    ]
 
 
 def escape_token(token: str) -> str:
@@ -169,7 +172,9 @@ def _parent_and_token(document: Any, pointer: str) -> tuple[Any, str]:
 def _parse_versions(raw: Any, where: str) -> tuple[VersionRange, ...]:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
-        raise GeneratorError(f'{where}: `versions` is empty; give a range such as "1.25-1.34" or a list')
+        raise GeneratorError(
+            f'{where}: `versions` is empty; give a range such as "1.25-1.34" or a list'
+        )
 
     ranges = []
     for item in items:
@@ -182,7 +187,9 @@ def _parse_versions(raw: Any, where: str) -> tuple[VersionRange, ...]:
         first, last = first.strip(), (last.strip() or first.strip())
         try:
             if version_key(first) > version_key(last):
-                raise GeneratorError(f"{where}: version range {item!r} ends before it starts")
+                raise GeneratorError(
+                    f"{where}: version range {item!r} ends before it starts"
+                )
         except GeneratorError as error:
             raise GeneratorError(f"{where}: {error}") from None
         ranges.append(VersionRange(first, last))
@@ -192,7 +199,9 @@ def _parse_versions(raw: Any, where: str) -> tuple[VersionRange, ...]:
 def _parse_pointer_field(entry: dict[str, Any], key: str, where: str) -> str:
     pointer = entry.get(key)
     if not isinstance(pointer, str):
-        raise GeneratorError(f"{where}: `{key}` must be a JSON pointer string such as /definitions/Name")
+        raise GeneratorError(
+            f"{where}: `{key}` must be a JSON pointer string such as /definitions/Name"
+        )
     try:
         parse_pointer(pointer)
     except ValueError as error:
@@ -203,11 +212,15 @@ def _parse_pointer_field(entry: dict[str, Any], key: str, where: str) -> str:
 def _parse_entry(entry: Any, index: int, file_label: str) -> Correction:
     where = f"{file_label}: correction #{index + 1}"
     if not isinstance(entry, dict):
-        raise GeneratorError(f"{where} must be a mapping with id, versions, action, pointer and reason")
+        raise GeneratorError(
+            f"{where} must be a mapping with id, versions, action, pointer and reason"
+        )
 
     correction_id = entry.get("id")
     if not isinstance(correction_id, str) or not _ID_PATTERN.match(correction_id):
-        raise GeneratorError(f"{where}: `id` must be lowercase words joined by '-', got {correction_id!r}")
+        raise GeneratorError(
+            f"{where}: `id` must be lowercase words joined by '-', got {correction_id!r}"
+        )
     where = f"{file_label}: correction {correction_id!r}"
 
     unknown = sorted(set(entry) - _KEYS)
@@ -218,11 +231,15 @@ def _parse_entry(entry: Any, index: int, file_label: str) -> Correction:
 
     action = entry.get("action")
     if action not in ACTIONS:
-        raise GeneratorError(f"{where}: `action` must be one of {', '.join(ACTIONS)}, got {action!r}")
+        raise GeneratorError(
+            f"{where}: `action` must be one of {', '.join(ACTIONS)}, got {action!r}"
+        )
 
     reason = entry.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise GeneratorError(f"{where}: `reason` is missing; say why the published spec is wrong")
+        raise GeneratorError(
+            f"{where}: `reason` is missing; say why the published spec is wrong"
+        )
 
     if action in _NEEDS_VALUE and "value" not in entry:
         raise GeneratorError(f"{where}: action {action!r} needs a `value`")
@@ -231,7 +248,9 @@ def _parse_entry(entry: Any, index: int, file_label: str) -> Correction:
     if action == "merge" and not isinstance(entry["value"], dict):
         raise GeneratorError(f"{where}: action 'merge' needs a mapping as `value`")
     if (action == "move") != ("from" in entry):
-        raise GeneratorError(f"{where}: `from` is required for action 'move' and allowed only there")
+        raise GeneratorError(
+            f"{where}: `from` is required for action 'move' and allowed only there"
+        )
 
     return Correction(
         id=correction_id,
@@ -240,7 +259,9 @@ def _parse_entry(entry: Any, index: int, file_label: str) -> Correction:
         pointer=_parse_pointer_field(entry, "pointer", where),
         reason=" ".join(reason.split()),
         value=entry.get("value"),
-        from_pointer=_parse_pointer_field(entry, "from", where) if action == "move" else None,
+        from_pointer=(
+            _parse_pointer_field(entry, "from", where) if action == "move" else None
+        ),
         expect=entry.get("expect", _MISSING),
         source=file_label,
     )
@@ -248,11 +269,14 @@ def _parse_entry(entry: Any, index: int, file_label: str) -> Correction:
 
 def parse_corrections(document: Any, file_label: str) -> list[Correction]:
     """Build corrections from the loaded corrections file; `file_label` names it in errors."""
-    if not isinstance(document, dict) or not isinstance(document.get("corrections"), list):
+    if not isinstance(document, dict) or not isinstance(
+        document.get("corrections"), list
+    ):
         raise GeneratorError(f"{file_label}: expected a top-level `corrections:` list")
 
     corrections = [
-        _parse_entry(entry, index, file_label) for index, entry in enumerate(document["corrections"])
+        _parse_entry(entry, index, file_label)
+        for index, entry in enumerate(document["corrections"])
     ]
     seen: set[str] = set()
     for correction in corrections:
@@ -377,7 +401,9 @@ def _apply_one(correction: Correction, document: dict[str, Any]) -> None:
         resolve_pointer(document, pointer)
         _check_expect(correction, document, pointer)
         if pointer == "":
-            raise GeneratorError(f"correction {correction.id!r}: cannot replace the whole document")
+            raise GeneratorError(
+                f"correction {correction.id!r}: cannot replace the whole document"
+            )
         _replace(document, pointer, copy.deepcopy(correction.value))
     elif action == "add":
         _insert(document, pointer, copy.deepcopy(correction.value))
@@ -417,7 +443,9 @@ def _apply_one(correction: Correction, document: dict[str, Any]) -> None:
 
 
 def apply_corrections(
-    document: dict[str, Any], version: str, corrections: Sequence[Correction] | None = None
+    document: dict[str, Any],
+    version: str,
+    corrections: Sequence[Correction] | None = None,
 ) -> list[AppliedCorrection]:
     """Apply, in file order, each correction that claims `version`; return what was applied.
 
@@ -458,6 +486,7 @@ def apply_corrections(
                 action=correction.action,
                 pointer=correction.pointer,
                 reason=correction.reason,
+                from_pointer=correction.from_pointer,
             )
         )
     return applied

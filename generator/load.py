@@ -17,7 +17,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from generator.errors import GeneratorError
 from generator.manifest import display_path
@@ -46,7 +46,9 @@ class _DuplicateKeyError(Exception):
 class SpecLoader(_BaseLoader):  # type: ignore[misc]
     """A safe YAML loader that keeps timestamps as written and rejects duplicate keys."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+    def construct_mapping(
+        self, node: yaml.MappingNode, deep: bool = False
+    ) -> dict[Hashable, Any]:
         data: dict[Hashable, Any] = super().construct_mapping(node, deep)
         # Plain PyYAML keeps the last of two equal keys and drops the first without a word.
         # Counting first keeps the common case cheap.
@@ -84,7 +86,12 @@ def _key_to_string(key: Any, where: str) -> str:
     if isinstance(key, bool):
         # YAML 1.1 reads unquoted yes/no/on/off/true/false keys as booleans.
         text = "true" if key else "false"
-        logger.warning("%s: boolean key %s turned into the string %r; quote it in the YAML", where, key, text)
+        logger.warning(
+            "%s: boolean key %s turned into the string %r; quote it in the YAML",
+            where,
+            key,
+            text,
+        )
         return text
     if isinstance(key, int):
         return str(key)
@@ -94,7 +101,9 @@ def _key_to_string(key: Any, where: str) -> str:
         return _float_to_json(key, where)  # type: ignore[return-value]
     if isinstance(key, (datetime.date, datetime.datetime)):
         return key.isoformat()
-    raise GeneratorError(f"{where}: mapping key {key!r} is a {type(key).__name__}; use a string key")
+    raise GeneratorError(
+        f"{where}: mapping key {key!r} is a {type(key).__name__}; use a string key"
+    )
 
 
 def _float_to_json(value: float, where: str) -> float | str:
@@ -141,7 +150,9 @@ def to_json_compatible(value: Any, where: str = "") -> Any:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, tuple):
         return [to_json_compatible(item, where) for item in value]
-    raise GeneratorError(f"{where}: value {value!r} of type {type(value).__name__} has no JSON form")
+    raise GeneratorError(
+        f"{where}: value {value!r} of type {type(value).__name__} has no JSON form"
+    )
 
 
 def _warn_without_libyaml() -> None:
@@ -171,7 +182,9 @@ def load_document(path: Path | str) -> dict[str, Any]:
     except FileNotFoundError:
         raise GeneratorError(f"spec file not found: {where}") from None
     except OSError as error:
-        raise GeneratorError(f"cannot read spec file {where}: {error.strerror}") from error
+        raise GeneratorError(
+            f"cannot read spec file {where}: {error.strerror}"
+        ) from error
     except _DuplicateKeyError as error:
         raise GeneratorError(
             f"{where}: duplicate key {error.key!r} at line {error.mark.line + 1}, column {error.mark.column + 1}; "
@@ -179,13 +192,21 @@ def load_document(path: Path | str) -> dict[str, Any]:
         ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        position = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise GeneratorError(f"{where}: invalid YAML at {position}: {error.problem or error}") from None
+        position = (
+            f"line {mark.line + 1}, column {mark.column + 1}"
+            if mark
+            else "unknown position"
+        )
+        raise GeneratorError(
+            f"{where}: invalid YAML at {position}: {error.problem or error}"
+        ) from None
     except yaml.YAMLError as error:
         raise GeneratorError(f"{where}: invalid YAML: {error}") from None
 
     if raw is None:
-        raise GeneratorError(f"{where}: the file is empty (or only comments); expected a Swagger document")
+        raise GeneratorError(
+            f"{where}: the file is empty (or only comments); expected a Swagger document"
+        )
     if not isinstance(raw, dict):
         raise GeneratorError(
             f"{where}: the top level is a {type(raw).__name__}; expected a mapping (a Swagger document)"
