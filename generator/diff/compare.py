@@ -48,7 +48,7 @@ def diff_models(old: ApiModel, new: ApiModel) -> ApiDiff:
     new_uses = definition_uses(new)
 
     changes: list[Change] = []
-    for old_operation, new_operation in _match_operations(old, new):
+    for old_operation, new_operation in match_operations(old, new):
         changes.extend(comparer.operation_changes(old_operation, new_operation))
     for name, findings in comparer.definition_findings():
         changes.extend(_definition_changes(name, findings, old_uses, new_uses))
@@ -57,9 +57,13 @@ def diff_models(old: ApiModel, new: ApiModel) -> ApiDiff:
     return ApiDiff(old.version, new.version, tuple(changes))
 
 
-def _match_operations(
+def match_operations(
     old: ApiModel, new: ApiModel
 ) -> list[tuple[Operation | None, Operation | None]]:
+    """Pair each operation of `old` with the same operation of `new`, or with None.
+
+    Operations match by operationId, or by method and path when the operationId changed.
+    """
     old_by_id = {operation.operation_id: operation for operation in old.operations}
     new_by_id = {operation.operation_id: operation for operation in new.operations}
     pairs: list[tuple[Operation | None, Operation | None]] = [
