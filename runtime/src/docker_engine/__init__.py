@@ -1,0 +1,132 @@
+"""The runtime every generated `docker_engine_v1_NN` package depends on.
+
+    import docker_engine
+
+    client = docker_engine.connect()          # the installed package that fits the daemon
+    client.containers.list(all=True)
+
+Each version package's `Client` extends `BaseClient`; its operations are `Operation`
+constants that `BaseClient.call` turns into requests. Exceptions are in
+`docker_engine.errors`, all re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from docker_engine import errors
+from docker_engine._client import BaseClient, Group
+from docker_engine._model import Model
+from docker_engine._operation import (
+    FIRST_API_VERSION,
+    BodyKind,
+    Location,
+    Operation,
+    Parameter,
+    ResponseKind,
+)
+from docker_engine.errors import (
+    APIError,
+    APIVersionError,
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    DockerConnectionError,
+    DockerError,
+    Forbidden,
+    InvalidArgument,
+    NotFound,
+    ServerError,
+    TimeoutError,
+    Unauthorized,
+)
+
+if TYPE_CHECKING:
+    from docker_engine._connect import VersionPackage
+    from docker_engine._hosts import DockerHost
+    from docker_engine._negotiation import DaemonVersion
+    from docker_engine._timeout import Timeout
+    from docker_engine._tls import TLSConfig
+
+# Names imported on first access, so that importing a version package stays cheap.
+_LAZY = {
+    "DaemonVersion": "docker_engine._negotiation",
+    "DockerHost": "docker_engine._hosts",
+    "TLSConfig": "docker_engine._tls",
+    "Timeout": "docker_engine._timeout",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'docker_engine' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FIRST_API_VERSION",
+    "APIError",
+    "APIVersionError",
+    "BadRequest",
+    "BaseClient",
+    "BodyKind",
+    "ConfigurationError",
+    "Conflict",
+    "DaemonVersion",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerHost",
+    "Forbidden",
+    "Group",
+    "InvalidArgument",
+    "Location",
+    "Model",
+    "NotFound",
+    "Operation",
+    "Parameter",
+    "ResponseKind",
+    "ServerError",
+    "TLSConfig",
+    "Timeout",
+    "TimeoutError",
+    "Unauthorized",
+    "__version__",
+    "connect",
+    "errors",
+    "installed_packages",
+]
+
+
+def connect(
+    base_url: str | None = None,
+    *,
+    version: str | None = None,
+    tls: TLSConfig | bool | None = None,
+    timeout: float | Timeout | None = None,
+    strict: bool = False,
+) -> BaseClient:
+    """Return a client of the installed version package that best fits the daemon.
+
+    Without a pinned version (`version`, else DOCKER_API_VERSION), the daemon is probed
+    once and the newest installed package within its API range is picked; the client
+    reuses the probe. With a pinned version, the package for that version, else the
+    closest newer one, is picked without contacting the daemon. Raises APIVersionError
+    naming the daemon's range and the package to install when none fits.
+    """
+    from docker_engine._connect import connect as connect_
+
+    return connect_(base_url, version=version, tls=tls, timeout=timeout, strict=strict)
+
+
+def installed_packages() -> list[VersionPackage]:
+    """Return the installed version packages, oldest API version first."""
+    from docker_engine._connect import installed_packages as installed
+
+    return installed()

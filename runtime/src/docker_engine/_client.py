@@ -1,0 +1,489 @@
+"""The client every version package's `Client` extends, and the request path of every call.
+
+`BaseClient.call` checks an operation's arguments against the API version in use, builds
+the request, sends it through the connection pool and decodes the answer by the
+operation's `ResponseKind`. Creating a client resolves the host (reading DOCKER_HOST or
+the Docker context) but opens no connection; the first call opens one and, unless the
+version is pinned, negotiates the API version.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import typing
+from collections.abc import Callable, Mapping
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docker_engine._operation import Operation, ResponseKind
+from docker_engine.errors import APIError, error_from_response
+
+if TYPE_CHECKING:
+    from docker_engine._hosts import DockerHost
+    from docker_engine._negotiation import DaemonVersion, Negotiated
+    from docker_engine._request import OperationPlan
+    from docker_engine._timeout import Timeout
+    from docker_engine._tls import TLSConfig
+    from docker_engine._transport import ConnectionPool
+
+# Importing a version package imports this module, so the request machinery (http.client,
+# urllib.parse, the encoders) is imported on the first call instead, and kept here.
+_request: Any = None
+
+USER_AGENT = "docker-engine-python/0.1.0"
+
+# Connections one client keeps open at most, busy and idle each.
+DEFAULT_MAX_CONNECTIONS = 10
+
+# Answers handed to docker_engine._streams.
+_STREAM_KINDS = (
+    ResponseKind.FRAMES,
+    ResponseKind.JSON_STREAM,
+    ResponseKind.PROGRESS,
+    ResponseKind.HIJACK,
+)
+
+
+class Group:
+    """A group of operations on one client, such as `client.containers`."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: BaseClient) -> None:
+        self._client = client
+
+
+class BaseClient:
+    """A client for one Docker daemon, speaking one API version.
+
+    `base_url` is the daemon's host (unix://, tcp://, http://, https://, ssh://) or an
+    already resolved DockerHost; None resolves it like the Docker CLI: DOCKER_HOST, the
+    current Docker context, then unix:///var/run/docker.sock. `version` pins the API version
+    ("1.43"), as DOCKER_API_VERSION does; the argument wins over the variable, and a
+    pinned version turns negotiation off. `tls` is a TLSConfig, True (use
+    DOCKER_CERT_PATH), False (never) or None (from the environment or the context).
+    `timeout` is a Timeout or a number of seconds for both connecting and reading (by
+    default 10 s to connect and 60 s per read, none for streams). `max_connections`
+    limits the connections open at once (default 10). With
+    `strict`, a daemon older than the package's API version is refused instead of
+    negotiated down. One client is safe to share between threads.
+    """
+
+    # The API version the package was generated for; None on the base class, which then
+    # uses the daemon's newest version.
+    PACKAGE_API_VERSION: ClassVar[str | None] = None
+    # The module the operations' result types are evaluated in.
+    MODELS_MODULE: ClassVar[str | None] = None
+
+    _plans: ClassVar[dict[int, OperationPlan]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Plans hold decoders evaluated in the subclass's models module.
+        cls._plans = {}
+
+    def __init__(
+        self,
+        base_url: str | DockerHost | None = None,
+        *,
+        version: str | None = None,
+        tls: TLSConfig | bool | None = None,
+        timeout: float | Timeout | None = None,
+        strict: bool = False,
+        max_connections: int | None = None,
+    ) -> None:
+        from docker_engine._hosts import DockerHost, resolve_host
+
+        # A DockerHost is already resolved, TLS settings included.
+        host = base_url if isinstance(base_url, DockerHost) else resolve_host(base_url, tls)
+        self._setup(host, version=version, timeout=timeout, strict=strict, max_connections=max_connections)
+
+    def _setup(
+        self,
+        host: DockerHost,
+        *,
+        version: str | None,
+        timeout: float | Timeout | None,
+        strict: bool,
+        max_connections: int | None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        import os
+
+        from docker_engine._timeout import Timeout, as_timeout
+        from docker_engine._versions import normalize_pinned_version
+
+        if environ is None:
+            environ = os.environ
+        self._host = host
+        self._strict = strict
+        self._max_connections = max_connections or DEFAULT_MAX_CONNECTIONS
+        self._timeout = as_timeout(timeout, Timeout())
+        self._pool: ConnectionPool | None = None
+        self._transport: Any = None
+        self._lock = threading.Lock()
+        self._daemon: DaemonVersion | None = None
+        self._negotiated: Negotiated | None = None
+        self._api_version: str | None = None
+        self._api_key: tuple[int, int] = (0, 0)
+        self._daemon_note = ""
+
+        if version is not None:
+            pinned = normalize_pinned_version(version, "the version argument")
+            source = "the version argument"
+        elif environ.get("DOCKER_API_VERSION"):
+            pinned = normalize_pinned_version(
+                environ["DOCKER_API_VERSION"], "the DOCKER_API_VERSION environment variable"
+            )
+            source = "the DOCKER_API_VERSION environment variable"
+        else:
+            return
+
+        from docker_engine._negotiation import Negotiated
+
+        self._use_version(Negotiated(pinned, f"pinned by {source}; no negotiation"))
+
+    # --- what the client knows ---------------------------------------------------------
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version in use: pinned, or negotiated on the first call; None before."""
+        return self._api_version
+
+    @property
+    def negotiation_reason(self) -> str | None:
+        """Why the client uses its API version, once it is known."""
+        return self._negotiated.reason if self._negotiated else None
+
+    @property
+    def daemon_version(self) -> DaemonVersion | None:
+        """What the daemon reported when probed; None if it was not (a pinned version)."""
+        return self._daemon
+
+    @property
+    def host(self) -> DockerHost:
+        """The resolved daemon host, with where it came from."""
+        return self._host
+
+    def negotiate(self) -> str:
+        """Return the API version in use, probing the daemon now if it is not known yet."""
+        return self._api_version or self._negotiate_once()
+
+    def close(self) -> None:
+        """Close the idle connections. Open streams keep theirs until they are closed."""
+        if self._pool is not None:
+            self._pool.close()
+
+    def __enter__(self) -> BaseClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        version = self._api_version or "not negotiated yet"
+        return f"<{type(self).__name__} {self._host.url} API {version}>"
+
+    # --- the request path --------------------------------------------------------------
+
+    def call(
+        self,
+        operation: Operation,
+        arguments: Mapping[str, Any],
+        *,
+        body: Any = None,
+        timeout: float | Timeout | None = None,
+    ) -> Any:
+        """Send `operation` with `arguments` (keyed by Python name, None omitted) and
+        return the decoded answer.
+
+        Raises InvalidArgument for a value it will not send, APIVersionError for a
+        feature newer than the API version in use (before sending), an APIError subclass
+        for an error status, DockerConnectionError or TimeoutError when the daemon cannot
+        be reached or is too slow.
+        """
+        plan = self._plans.get(id(operation))
+        if plan is None or plan.operation is not operation:
+            plan = self._plan(operation)
+        api_version = self._api_version or self._negotiate_once()
+        request = _request
+
+        encoded = request.encode_body(plan, body)
+        if plan.newest_key > self._api_key:
+            request.check_versions(
+                plan, arguments, encoded.document, api_version, self._api_key, self._daemon_note
+            )
+        target, headers = request.build_target(plan, arguments, api_version)
+        kind = operation.response
+        open_stream = _stream_opener(kind) if kind in _STREAM_KINDS else None
+
+        headers.append(("Host", self._host.host_header))
+        headers.append(("User-Agent", USER_AGENT))
+        headers.extend(encoded.headers)
+        if kind is ResponseKind.HIJACK:
+            headers.append(("Connection", "Upgrade"))
+            headers.append(("Upgrade", "tcp"))
+
+        pool = self._pool or self._open_pool()
+        transport = self._transport
+        if timeout is not None:
+            timeouts = transport.as_timeout(timeout, self._timeout)
+        elif plan.streaming:
+            timeouts = self._streaming_timeout
+        else:
+            timeouts = self._timeout
+
+        connection, response = transport.send(
+            pool,
+            plan.method,
+            target,
+            headers,
+            encoded.data,
+            encoded.chunked,
+            encoded.replayable,
+            timeouts,
+        )
+
+        status = response.status
+        if status >= 300 and status != 304 and not (status == 101 and kind is ResponseKind.HIJACK):
+            self._raise_for_status(plan, target, pool, connection, response)
+
+        if kind is ResponseKind.JSON:
+            data = transport.read_body(pool, connection, response)
+            if not data:
+                return None
+            decoder = plan.result_decoder or self._result_decoder(plan)
+            return decoder(json.loads(data))
+        if kind is ResponseKind.NONE:
+            transport.read_body(pool, connection, response)
+            return None
+        if kind is ResponseKind.TEXT:
+            return transport.read_body(pool, connection, response).decode("utf-8", errors="replace")
+        if kind is ResponseKind.HEADERS:
+            transport.read_body(pool, connection, response)
+            return dict(response.getheaders())
+
+        from docker_engine._responses import ByteStream, Exchange
+
+        exchange = Exchange(
+            pool=pool,
+            connection=connection,
+            response=response,
+            operation=operation,
+            arguments=arguments,
+            api_version=api_version,
+            item_decoder=self._item_decoder(plan),
+        )
+        if kind is ResponseKind.BYTES:
+            return ByteStream(exchange)
+        assert open_stream is not None
+        try:
+            return open_stream(exchange)
+        except BaseException:
+            exchange.close()
+            raise
+
+    def _raise_for_status(
+        self,
+        plan: OperationPlan,
+        target: str,
+        pool: ConnectionPool,
+        connection: Any,
+        response: Any,
+    ) -> typing.NoReturn:
+        body = self._transport.read_body(pool, connection, response)
+        path = target.partition("?")[0]
+        status = response.status
+        if status < 400:
+            location = response.getheader("Location")
+            raise APIError(
+                status,
+                plan.method,
+                path,
+                f"unexpected redirect to {location!r}: the Docker Engine API never redirects, "
+                f"so {self._host.url} is probably not a Docker daemon (a proxy or a web server?)",
+            )
+        raise error_from_response(
+            status,
+            plan.method,
+            path,
+            body,
+            response.getheader("Content-Type"),
+            daemon_max=response.getheader("Api-Version"),
+        )
+
+    # --- decoding ----------------------------------------------------------------------
+
+    def _result_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
+        decoder = self._type_decoder(plan.operation, plan.operation.result_type)
+        plan.result_decoder = decoder
+        return decoder
+
+    def _item_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
+        return self._type_decoder(plan.operation, plan.operation.item_type)
+
+    def _type_decoder(self, operation: Operation, type_text: str | None) -> Callable[[Any], Any]:
+        """Evaluate a result type such as "list[ContainerSummary]" in the models module."""
+        if type_text is None or self.MODELS_MODULE is None:
+            return _identity
+        module = _import_models(self.MODELS_MODULE)
+        try:
+            annotation = eval(type_text, {"Any": Any, "typing": typing}, vars(module))  # noqa: S307
+        except Exception as error:
+            raise TypeError(
+                f"{operation.operation_id}: the result type {type_text!r} does not evaluate in "
+                f"{self.MODELS_MODULE}: {error}"
+            ) from error
+        from docker_engine._model import decoder_for
+
+        return decoder_for(annotation)
+
+    # --- connections and negotiation ---------------------------------------------------
+
+    def _plan(self, operation: Operation) -> OperationPlan:
+        """Work out once what every call of `operation` needs."""
+        global _request
+        if _request is None:
+            from docker_engine import _request as request
+
+            _request = request
+        plan: OperationPlan = _request.OperationPlan(operation)
+        self._plans[id(operation)] = plan
+        return plan
+
+    def _open_pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                from docker_engine import _transport
+                from docker_engine._timeout import Timeout
+
+                self._transport = _transport
+                self._streaming_timeout = Timeout(self._timeout.connect, None)
+                self._pool = _transport.ConnectionPool(
+                    _transport.transport_for(self._host), self._max_connections
+                )
+            return self._pool
+
+    def _get_unversioned(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """Send a GET without a version prefix (for probing) and return the whole answer."""
+        pool = self._pool or self._open_pool()
+        transport: Any = self._transport
+        headers = [("Host", self._host.host_header), ("User-Agent", USER_AGENT)]
+        connection, response = transport.send(
+            pool, "GET", path, headers, None, False, True, self._timeout
+        )
+        body = transport.read_body(pool, connection, response)
+        return response.status, dict(response.getheaders()), body
+
+    def _negotiate_once(self) -> str:
+        """Probe the daemon and settle the API version, once per client (thread-safe)."""
+        with self._lock:
+            if self._api_version is not None:
+                return self._api_version
+        from docker_engine._negotiation import probe_daemon
+
+        # Probing happens outside the lock, which _open_pool takes; a second thread
+        # arriving now probes too, and the first result is kept.
+        daemon = self._daemon or probe_daemon(self._get_unversioned)
+        with self._lock:
+            if self._api_version is None:
+                self._adopt_daemon(daemon)
+            assert self._api_version is not None
+            return self._api_version
+
+    def _adopt_daemon(self, daemon: DaemonVersion) -> None:
+        """Negotiate against what the daemon reported (the caller holds the lock)."""
+        import logging
+
+        from docker_engine._negotiation import Negotiated, negotiate
+
+        self._daemon = daemon
+        if self.PACKAGE_API_VERSION is None:
+            negotiated = Negotiated(daemon.api_version, "the daemon's newest API version")
+        else:
+            negotiated = negotiate(self.PACKAGE_API_VERSION, daemon, strict=self._strict)
+        logging.getLogger("docker_engine").debug(
+            "%s uses API %s with %s: %s",
+            type(self).__name__,
+            negotiated.version,
+            self._host.url,
+            negotiated.reason,
+        )
+        self._use_version(negotiated)
+
+    def _use_version(self, negotiated: Negotiated) -> None:
+        from docker_engine._versions import version_key
+
+        self._negotiated = negotiated
+        self._api_key = version_key(negotiated.version)
+        if self._daemon is not None:
+            self._daemon_note = f" with the daemon, whose maximum is {self._daemon.api_version}"
+        else:
+            self._daemon_note = ""
+        # Written last: other threads read it without the lock.
+        self._api_version = negotiated.version
+
+    @classmethod
+    def _from_probe(
+        cls,
+        prober: BaseClient,
+        *,
+        strict: bool = False,
+    ) -> BaseClient:
+        """Build a client that shares `prober`'s host, pool and probe, as connect() does."""
+        client = cls.__new__(cls)
+        client._setup(
+            prober._host,
+            version=None,
+            timeout=prober._timeout,
+            strict=strict,
+            max_connections=prober._max_connections,
+            environ={},
+        )
+        client._pool = prober._pool
+        client._transport = prober._transport
+        client._streaming_timeout = prober._streaming_timeout
+        if prober._daemon is not None:
+            with client._lock:
+                client._adopt_daemon(prober._daemon)
+        return client
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+_models_modules: dict[str, ModuleType] = {}
+
+
+def _import_models(name: str) -> ModuleType:
+    module = _models_modules.get(name)
+    if module is None:
+        module = _models_modules[name] = importlib.import_module(name)
+    return module
+
+
+def _stream_opener(kind: ResponseKind) -> Callable[[Any], Any]:
+    """Return `docker_engine._streams.open_stream`, before the request is sent."""
+    try:
+        streams = importlib.import_module("docker_engine._streams")
+    except ModuleNotFoundError as error:
+        if error.name != "docker_engine._streams":
+            raise
+        # Limitation: until docker_engine._streams exists, operations that answer with
+        # multiplexed frames, JSON streams, progress or a hijacked connection raise here,
+        # before anything is sent.
+        raise NotImplementedError(
+            f"answers of kind {kind.name} are not implemented yet (docker_engine._streams, "
+            "which reads FRAMES, JSON_STREAM, PROGRESS and HIJACK answers, is missing); "
+            "nothing was sent"
+        ) from None
+    opener: Callable[[Any], Any] = streams.open_stream
+    return opener
