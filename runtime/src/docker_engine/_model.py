@@ -165,8 +165,15 @@ def decoder_for(annotation: Any) -> _Decoder:
 
 
 def _build_decoders(cls: type[Model]) -> dict[str, tuple[str, _Decoder]]:
-    module = sys.modules[cls.__module__]
-    hints = typing.get_type_hints(cls, globalns=vars(module))
+    # Only the annotations of generated classes count: Model's own (`extra`, the class
+    # variables) would not evaluate in a generated module's namespace.
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if not (isinstance(klass, type) and issubclass(klass, Model)) or klass is Model:
+            continue
+        namespace = vars(sys.modules[klass.__module__])
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
+            hints[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
     decoders = {
         wire_name: (name, decoder_for(hints.get(name, Any)))
         for name, wire_name in cls._wire_names.items()
