@@ -65,7 +65,9 @@ class Change:
         aspect = _ASPECT_WORDS.get(self.aspect, self.aspect)
         if self.aspect in ("definition", "operationId") and self.change == CHANGED:
             return f"{aspect} renamed from {self.before} to {self.after}"
-        if self.aspect in ("operation", "parameter", "field", "definition", "header", "schema", "status"):
+        if self.aspect == "operation":
+            return f"operation {self.change}"
+        if self.aspect in ("parameter", "field", "definition", "header", "schema", "status"):
             detail = self.after if self.change == ADDED else self.before
             text = f"{aspect} {self.change}"
             return f"{text} ({detail})" if detail not in (None, "") else text
