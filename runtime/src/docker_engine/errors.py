@@ -9,13 +9,17 @@
     │                                (also the built-in TimeoutError)
     ├── APIVersionError              the API version in use lacks a feature, or the daemon
     │                                rejects the client's API version
+    ├── StreamError                  a streamed answer is malformed or ends inside a frame or
+    │                                a JSON document
     └── APIError                     the daemon answered with an error status
         ├── BadRequest               400
         ├── Unauthorized             401
         ├── Forbidden                403
         ├── NotFound                 404
         ├── Conflict                 409
-        └── ServerError              500 and above
+        ├── ServerError              500 and above
+        └── ProgressError            a pull, push, build or load reported an error in its
+                                     progress stream, after the status 200
 
 `APIError.message` is the daemon's own message: the `message` member of its JSON error
 body or, when the body is not JSON (an HTML page from a proxy, a plain-text 500), a note
@@ -38,7 +42,9 @@ __all__ = [
     "Forbidden",
     "InvalidArgument",
     "NotFound",
+    "ProgressError",
     "ServerError",
+    "StreamError",
     "TimeoutError",
     "Unauthorized",
     "error_from_response",
@@ -171,6 +177,39 @@ class Conflict(APIError):
 
 class ServerError(APIError):
     """500 and above: the daemon failed to carry out a valid request."""
+
+
+class StreamError(DockerError):
+    """A streamed answer (logs, attach, events, progress) breaks its own format.
+
+    Raised for a frame header or JSON document that is invalid, and for a body that ends
+    inside a frame or a document, which means the connection was cut.
+    """
+
+
+class ProgressError(APIError):
+    """A pull, push, build or load reported an error as a line of its progress stream.
+
+    The daemon sends the status 200 before it knows the outcome, so the failure comes as
+    a JSON line with `errorDetail` (and, before API 1.52, `error`). `status` is the
+    answer's status (200), `message` the daemon's message, `code` the `errorDetail`
+    code when it has one (a build step's exit code), and `item` the decoded line.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        method: str,
+        path: str,
+        message: str,
+        *,
+        code: int | None = None,
+        item: object = None,
+    ) -> None:
+        super().__init__(status, method, path, message)
+        self.args = (f"{method} {path} reported an error in its progress stream: {message}",)
+        self.code = code
+        self.item = item
 
 
 _ERRORS_BY_STATUS: dict[int, type[APIError]] = {
