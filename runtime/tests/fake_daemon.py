@@ -43,7 +43,8 @@ class Answer:
     body: bytes | str | Any = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
-    close: bool = False  # close the connection after answering
+    close: bool = False  # close the connection after answering, saying so
+    drop: bool = False  # close the connection after answering without saying so
 
 
 Route = Callable[[Recorded], Answer]
@@ -74,7 +75,7 @@ class FakeDaemon:
         self.requests: list[Recorded] = []
         self.connections = 0
         self._lock = threading.Lock()
-        self._server: socketserver.ThreadingUnixStreamServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- setup ---
@@ -88,10 +89,10 @@ class FakeDaemon:
         class Handler(_Handler):
             fake = daemon
 
-        server = socketserver.ThreadingUnixStreamServer(self.socket_path, Handler)
+        server = _Server(self.socket_path, Handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -152,6 +153,14 @@ class FakeDaemon:
                 document["MinAPIVersion"] = self.min_api_version
             return Answer(200, document, version_headers)
         return Answer(404, {"message": f"page not found: {request.method} {request.path}"}, version_headers)
+
+
+class _Server(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that close a stream early leave the handler writing to a closed socket.
+        pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -216,6 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if answer.close:
             self.send_header("Connection", "close")
+        if answer.close or answer.drop:
             self.close_connection = True
         self.end_headers()
         if answer.status not in (204, 304) and self.command != "HEAD":

@@ -124,6 +124,7 @@ class BaseClient:
         self._pool: ConnectionPool | None = None
         self._transport: Any = None
         self._lock = threading.Lock()
+        self._negotiation_lock = threading.Lock()
         self._daemon: DaemonVersion | None = None
         self._negotiated: Negotiated | None = None
         self._api_version: str | None = None
@@ -383,18 +384,18 @@ class BaseClient:
         return response.status, dict(response.getheaders()), body
 
     def _negotiate_once(self) -> str:
-        """Probe the daemon and settle the API version, once per client (thread-safe)."""
-        with self._lock:
-            if self._api_version is not None:
-                return self._api_version
+        """Probe the daemon and settle the API version, once per client (thread-safe).
+
+        Threads that arrive during the probe wait for it. A failed probe raises and
+        leaves the version unknown, so the next call probes again.
+        """
         from docker_engine._negotiation import probe_daemon
 
-        # Probing happens outside the lock, which _open_pool takes; a second thread
-        # arriving now probes too, and the first result is kept.
-        daemon = self._daemon or probe_daemon(self._get_unversioned)
-        with self._lock:
+        with self._negotiation_lock:
             if self._api_version is None:
-                self._adopt_daemon(daemon)
+                daemon = self._daemon or probe_daemon(self._get_unversioned)
+                with self._lock:
+                    self._adopt_daemon(daemon)
             assert self._api_version is not None
             return self._api_version
 

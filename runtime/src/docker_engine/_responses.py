@@ -56,6 +56,9 @@ class Exchange:
         """Give the connection back to the pool after reading the body to its end."""
         if not self._done:
             self._done = True
+            # read1() can reach the end without marking the answer closed, and http.client
+            # sends no new request on a connection whose answer is still open.
+            self.response.close()
             finish(self.pool, self.connection, self.response)
 
     def close(self) -> None:
