@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import GeneratorError
-from generator.manifest import REPO_ROOT, Manifest, ManifestEntry, display_path, load_manifest
+from generator.manifest import (
+    REPO_ROOT,
+    Manifest,
+    ManifestEntry,
+    display_path,
+    load_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +119,10 @@ def source_location(entry: ManifestEntry, source: str | None, commit: str) -> st
     if is_url(source):
         if "{" in source:
             return source.format(
-                version=entry.version, file_name=entry.file_name, path=entry.path, commit=commit
+                version=entry.version,
+                file_name=entry.file_name,
+                path=entry.path,
+                commit=commit,
             )
         return source.rstrip("/") + "/" + entry.file_name
     return str(Path(source).expanduser() / entry.file_name)
@@ -129,7 +138,9 @@ def _read_local(location: str, entry: ManifestEntry) -> bytes:
             f"the source folder must contain {entry.file_name}"
         ) from None
     except OSError as error:
-        raise GeneratorError(f"cannot read spec file {location}: {error.strerror}") from error
+        raise GeneratorError(
+            f"cannot read spec file {location}: {error.strerror}"
+        ) from error
 
 
 def _download(url: str, entry: ManifestEntry, timeout: float) -> bytes:
@@ -169,7 +180,9 @@ def _download(url: str, entry: ManifestEntry, timeout: float) -> bytes:
 
 def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -200,10 +213,15 @@ def fetch_entry(
     if not force:
         cached_sum = file_sha256(target)
         if cached_sum == entry.sha256:
-            return FetchResult(entry.version, target, "cached", None, time.perf_counter() - started)
+            return FetchResult(
+                entry.version, target, "cached", None, time.perf_counter() - started
+            )
         if cached_sum is not None:
             logger.warning(
-                "cached %s has sha256 %s, expected %s; fetching it again", target, cached_sum, entry.sha256
+                "cached %s has sha256 %s, expected %s; fetching it again",
+                target,
+                cached_sum,
+                entry.sha256,
             )
 
     location = source_location(entry, source, manifest.commit)
@@ -224,7 +242,9 @@ def fetch_entry(
         )
 
     _write_atomically(target, data)
-    return FetchResult(entry.version, target, status, location, time.perf_counter() - started)
+    return FetchResult(
+        entry.version, target, status, location, time.perf_counter() - started
+    )
 
 
 def fetch_entries(
@@ -269,7 +289,9 @@ def fetch_specs(
     A cached file whose checksum matches is kept unless `force`. Raises GeneratorError on an
     unknown version, a missing file, an unreachable URL or a checksum mismatch.
     """
-    results = fetch_entries(source, versions, force=force, manifest=manifest, progress=progress)
+    results = fetch_entries(
+        source, versions, force=force, manifest=manifest, progress=progress
+    )
     return [result.path for result in results]
 
 
@@ -285,8 +307,14 @@ def ensure_specs(
     """
     manifest = manifest or load_manifest()
     entries = manifest.select(versions)
-    missing = [entry.version for entry in entries if file_sha256(cached_path(entry)) != entry.sha256]
+    missing = [
+        entry.version
+        for entry in entries
+        if file_sha256(cached_path(entry)) != entry.sha256
+    ]
     if missing:
-        logger.info("fetching %d spec file(s) missing from %s", len(missing), cache_dir())
+        logger.info(
+            "fetching %d spec file(s) missing from %s", len(missing), cache_dir()
+        )
         fetch_specs(source, missing, manifest=manifest)
     return [cached_path(entry) for entry in entries]

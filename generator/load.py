@@ -98,7 +98,8 @@ def _key_to_string(key: Any, where: str) -> str:
     if key is None:
         return "null"
     if isinstance(key, float):
-        return _float_to_json(key, where)  # type: ignore[return-value]
+        converted = _float_to_json(key, where)
+        return converted if isinstance(converted, str) else repr(converted)
     if isinstance(key, (datetime.date, datetime.datetime)):
         return key.isoformat()
     raise GeneratorError(

@@ -111,7 +111,9 @@ class Manifest:
 def _require_string(table: dict[str, Any], key: str, where: str, path: Path) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value:
-        raise GeneratorError(f"{display_path(path)}: {where} needs a non-empty string `{key}`")
+        raise GeneratorError(
+            f"{display_path(path)}: {where} needs a non-empty string `{key}`"
+        )
     return value
 
 
@@ -139,7 +141,9 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         table = versions[version]
         where = f'[versions."{version}"]'
         if not isinstance(table, dict):
-            raise GeneratorError(f"{display_path(path)}: {where} must be a table with `path` and `sha256`")
+            raise GeneratorError(
+                f"{display_path(path)}: {where} must be a table with `path` and `sha256`"
+            )
         upstream_path = _require_string(table, "path", where, path)
         sha256 = _require_string(table, "sha256", where, path).lower()
         if not _SHA256_PATTERN.match(sha256):
@@ -147,9 +151,17 @@ def parse_manifest(text: str, path: Path) -> Manifest:
                 f"{display_path(path)}: {where} `sha256` must be 64 hexadecimal digits, got {sha256!r}"
             )
         url = raw_url.format(commit=commit, path=upstream_path, version=version)
-        entries[version] = ManifestEntry(version=version, path=upstream_path, sha256=sha256, url=url)
+        entries[version] = ManifestEntry(
+            version=version, path=upstream_path, sha256=sha256, url=url
+        )
 
-    return Manifest(repository=repository, commit=commit, raw_url=raw_url, entries=entries, source_file=path)
+    return Manifest(
+        repository=repository,
+        commit=commit,
+        raw_url=raw_url,
+        entries=entries,
+        source_file=path,
+    )
 
 
 def _checked_key(version: str, path: Path) -> tuple[int, ...]:

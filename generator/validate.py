@@ -44,7 +44,7 @@ from generator.corrections import (
 from generator.errors import GeneratorError
 from generator.fetch import ensure_specs, file_sha256
 from generator.load import load_document
-from generator.manifest import REPO_ROOT, ManifestEntry, load_manifest
+from generator.manifest import REPO_ROOT, Manifest, ManifestEntry, load_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -395,11 +395,17 @@ def _library_checks(document: dict[str, Any]) -> list[_Problem]:
                 "validator-failed",
                 "",
                 _shorten(
-                    f"openapi-spec-validator stopped with {type(error).__name__}: {error}"
+                    f"openapi-spec-validator stopped early with {type(error).__name__}: "
+                    f"{_first_clause(error)}; fix the other errors and validate again"
                 ),
             )
         )
     return problems
+
+
+def _first_clause(error: Exception) -> str:
+    # Reference errors end with " within {...}" and the whole document after it.
+    return str(error).split(" within ", 1)[0]
 
 
 def _classify_library_error(
@@ -585,15 +591,23 @@ def count_operations(document: dict[str, Any]) -> int:
     )
 
 
-def load_spec(version: str, source: str | None = None) -> LoadedSpec:
-    """Return one version's document with the project's corrections applied.
+def load_spec(
+    version: str,
+    source: str | None = None,
+    *,
+    manifest: Manifest | None = None,
+    corrections: Sequence[Correction] | None = None,
+) -> LoadedSpec:
+    """Return one version's document with the corrections applied.
 
-    Fetches the spec file from `source` (see `generator.fetch.fetch_specs`) if the cache lacks it.
+    Fetches the spec file from `source` (see `generator.fetch.fetch_specs`) if the cache
+    lacks it. `manifest` and `corrections` default to the project's files.
     """
-    entry = load_manifest().select([version])[0]
-    (path,) = ensure_specs(source, [entry.version])
+    manifest = manifest or load_manifest()
+    entry = manifest.select([version])[0]
+    (path,) = ensure_specs(source, [entry.version], manifest=manifest)
     document = load_document(path)
-    applied = apply_corrections(document, entry.version)
+    applied = apply_corrections(document, entry.version, corrections)
     return LoadedSpec(
         version=entry.version, path=path, document=document, corrections=tuple(applied)
     )
@@ -668,12 +682,18 @@ def _write_cached(path: Path, data: dict[str, Any]) -> None:
         os.replace(file.name, path)
     except OSError as error:
         logger.warning("cannot write validation cache %s: %s", path, error)
+        return
+
+    # Results for older code, corrections or spec files would never be read again.
+    for stale in path.parent.glob(f"v{data['version']}-*.json"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
 
 
 def _entries(
     entries_or_versions: Sequence[ManifestEntry] | Sequence[str] | None,
+    manifest: Manifest,
 ) -> list[ManifestEntry]:
-    manifest = load_manifest()
     if entries_or_versions is None:
         return manifest.select(None)
     versions = [
@@ -690,18 +710,23 @@ def validate_reports(
     use_cache: bool = True,
     workers: int | None = None,
     progress: Callable[[VersionReport], None] | None = None,
+    manifest: Manifest | None = None,
+    corrections_path: Path | None = None,
 ) -> list[VersionReport]:
     """Validate the given versions (all when None) and return one report per version, oldest first.
 
     Missing spec files are fetched from `source`. Results are cached per version unless
     `use_cache` is false; uncached versions run in `workers` processes (default: CPU count).
+    `manifest` and `corrections_path` default to the project's files.
     """
-    entries = _entries(entries_or_versions)
-    paths = ensure_specs(source, [entry.version for entry in entries])
-    corrections_path = CORRECTIONS_PATH
-    load_corrections(
-        corrections_path
-    )  # report a broken corrections file once, in this process
+    manifest = manifest or load_manifest()
+    entries = _entries(entries_or_versions, manifest)
+    paths = ensure_specs(
+        source, [entry.version for entry in entries], manifest=manifest
+    )
+    corrections_path = corrections_path or CORRECTIONS_PATH
+    # Parse the corrections here so that a broken file is reported once, not by each worker.
+    load_corrections(corrections_path)
     key_base = f"{corrections_digest(corrections_path)}-{_code_digest()}"
 
     reports: dict[str, VersionReport] = {}

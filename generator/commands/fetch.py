@@ -7,7 +7,13 @@ import sys
 import time
 from collections import Counter
 
-from generator.fetch import FetchResult, cache_dir, describe_source, fetch_entries, resolve_source
+from generator.fetch import (
+    FetchResult,
+    cache_dir,
+    describe_source,
+    fetch_entries,
+    resolve_source,
+)
 from generator.manifest import display_path
 
 HELP = "download or copy the spec files into .cache/specs/, checking each SHA-256 sum"
@@ -22,10 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: env SPECS_FROM, else the upstream repository at the pinned commit)",
     )
     parser.add_argument(
-        "--force", action="store_true", help="fetch again even when the cached file's checksum matches"
+        "--force",
+        action="store_true",
+        help="fetch again even when the cached file's checksum matches",
     )
     parser.add_argument(
-        "versions", nargs="*", metavar="VERSION", help="API versions such as 1.41 (default: all)"
+        "versions",
+        nargs="*",
+        metavar="VERSION",
+        help="API versions such as 1.41 (default: all)",
     )
 
 
@@ -40,10 +51,16 @@ def _print_progress(result: FetchResult) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     source = resolve_source(args.source)
-    results = fetch_entries(source, args.versions or None, force=args.force, progress=_print_progress)
+    results = fetch_entries(
+        source, args.versions or None, force=args.force, progress=_print_progress
+    )
 
     counts = Counter(result.status for result in results)
-    parts = [f"{counts[status]} {status}" for status in ("downloaded", "copied", "cached") if counts[status]]
+    parts = [
+        f"{counts[status]} {status}"
+        for status in ("downloaded", "copied", "cached")
+        if counts[status]
+    ]
     elapsed = time.perf_counter() - started
     print(
         f"{len(results)} spec file(s) in {display_path(cache_dir())}: {', '.join(parts)}; "
