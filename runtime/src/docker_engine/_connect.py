@@ -21,7 +21,7 @@ from docker_engine._client import BaseClient
 from docker_engine._negotiation import DaemonVersion
 from docker_engine._timeout import Timeout
 from docker_engine._tls import TLSConfig
-from docker_engine._versions import normalize_pinned_version, version_key
+from docker_engine._versions import distribution_for, normalize_pinned_version, version_key
 from docker_engine.errors import APIVersionError, ConfigurationError
 
 logger = logging.getLogger("docker_engine")
@@ -103,9 +103,9 @@ def choose_for_daemon(
         raise APIVersionError(
             f"no installed version package fits the daemon, which speaks API "
             f"{_describe_range(daemon)}. Installed: {_describe(packages)}. Install "
-            f"docker-engine-v1-{maximum[1]} (the daemon's newest version)"
+            f"{distribution_for(daemon.api_version)} (the daemon's newest version)"
             + (
-                f" or another from docker-engine-v1-{minimum[1]} up"
+                f" or another from {distribution_for(daemon.min_api_version)} up"
                 if daemon.min_api_version
                 else ""
             ),
@@ -142,7 +142,7 @@ def choose_for_pinned(
         )
     raise APIVersionError(
         f"no installed version package speaks API {version} (pinned by {source}). "
-        f"Installed: {_describe(packages)}. Install docker-engine-v1-{wanted[1]}",
+        f"Installed: {_describe(packages)}. Install {distribution_for(version)}",
         client_version=version,
     )
 

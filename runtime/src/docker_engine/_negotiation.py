@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docker_engine._operation import FIRST_API_VERSION
-from docker_engine._versions import is_valid_version, version_key
+from docker_engine._versions import distribution_for, is_valid_version, version_key
 from docker_engine.errors import APIVersionError, DockerError, error_from_response
 
 logger = logging.getLogger("docker_engine")
@@ -66,7 +66,7 @@ def negotiate(package_version: str, daemon: DaemonVersion, *, strict: bool = Fal
             raise APIVersionError(
                 f"this client is for API {package_version} but the daemon speaks API "
                 f"{daemon_range} (strict=True refuses to negotiate down): install and use "
-                f"docker-engine-v1-{maximum[1]}, call docker_engine.connect() to pick a "
+                f"{distribution_for(daemon.api_version)}, call docker_engine.connect() to pick a "
                 "package that fits, or drop strict=True",
                 client_version=package_version,
                 daemon_max=daemon.api_version,
@@ -81,11 +81,12 @@ def negotiate(package_version: str, daemon: DaemonVersion, *, strict: bool = Fal
 
     # A newer daemon that dropped this package's version (Engine 29.0 speaks 1.44 and
     # up only): negotiating up would send requests in a shape the package does not know.
-    if minimum is not None and minimum > package:
+    if daemon.min_api_version is not None and minimum is not None and minimum > package:
         raise APIVersionError(
             f"this client is for API {package_version} but the daemon speaks API "
-            f"{daemon_range} only: install and use docker-engine-v1-{minimum[1]} or newer "
-            f"(up to docker-engine-v1-{maximum[1]}), or call docker_engine.connect() to "
+            f"{daemon_range} only: install and use "
+            f"{distribution_for(daemon.min_api_version)} or newer (up to "
+            f"{distribution_for(daemon.api_version)}), or call docker_engine.connect() to "
             "pick one",
             client_version=package_version,
             daemon_max=daemon.api_version,

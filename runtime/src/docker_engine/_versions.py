@@ -44,3 +44,9 @@ def normalize_pinned_version(version: str, source: str) -> str:
         )
     major, minor = version_key(text)
     return f"{major}.{minor}"
+
+
+def distribution_for(version: str) -> str:
+    """Return the distribution name of the version package for `version`."""
+    major, minor = version_key(version)
+    return f"docker-engine-v{major}-{minor}"

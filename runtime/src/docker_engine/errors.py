@@ -285,7 +285,7 @@ def error_from_response(
         return APIVersionError(
             f"the daemon rejected API version {client} ({method} {path}): its minimum "
             f"is {minimum}. Use a newer API version: pin version={minimum!r} or higher "
-            f"with a version package that has it (docker-engine-v1-{minimum.split('.')[1]} "
+            f"with a version package that has it (docker-engine-v{minimum.replace('.', '-')} "
             "or newer), or call docker_engine.connect() to pick one. "
             f"Daemon message: {message}",
             client_version=client,
