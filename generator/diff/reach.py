@@ -47,7 +47,8 @@ def definition_uses(model: ApiModel) -> dict[str, tuple[Use, ...]]:
     def follow(name: str, base: Use, chain: frozenset[str]) -> None:
         uses.setdefault(name, []).append(base)
         for path, target in references.get(name, ()):
-            # A definition that contains itself is reported once, where the loop closes.
+            # Limitation: a definition inside itself is not followed again, so only the
+            # outermost place of a recursive definition is listed.
             if target in chain:
                 continue
             nested = Use(base.operation, base.operation_id, base.where, join_paths(base.path, path), base.direction)
