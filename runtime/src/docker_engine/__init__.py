@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from docker_engine import errors
-from docker_engine._client import BaseClient, Group
+from docker_engine._client import BaseClient, BinaryBody, Group
 from docker_engine._model import Model
 from docker_engine._operation import (
     FIRST_API_VERSION,
@@ -25,6 +25,7 @@ from docker_engine._operation import (
     Parameter,
     ResponseKind,
 )
+from docker_engine._responses import ByteStream
 from docker_engine.errors import (
     APIError,
     APIVersionError,
@@ -57,12 +58,30 @@ _LAZY = {
 }
 
 
+# The stream types of FRAMES, JSON_STREAM, PROGRESS and HIJACK answers, which generated
+# packages import for their annotations.
+_STREAM_TYPES = ("FrameStream", "JSONStream", "ProgressStream", "HijackedStream")
+
+
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _STREAM_TYPES:
+        try:
+            value: Any = getattr(importlib.import_module("docker_engine._streams"), name)
+        except (ModuleNotFoundError, AttributeError) as error:
+            if isinstance(error, ModuleNotFoundError) and error.name != "docker_engine._streams":
+                raise
+            # Limitation: until docker_engine._streams defines it, such a name is an
+            # empty class that only serves as an annotation; calls whose answers would be
+            # one raise NotImplementedError before sending.
+            value = type(name, (), {"__doc__": f"{name}: not implemented yet."})
+        globals()[name] = value
+        return value
+
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'docker_engine' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
@@ -76,7 +95,9 @@ __all__ = [
     "APIVersionError",
     "BadRequest",
     "BaseClient",
+    "BinaryBody",
     "BodyKind",
+    "ByteStream",
     "ConfigurationError",
     "Conflict",
     "DaemonVersion",

@@ -13,9 +13,9 @@ import importlib
 import json
 import threading
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from docker_engine._operation import Operation, ResponseKind
 from docker_engine.errors import APIError, error_from_response
@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 _request: Any = None
 
 USER_AGENT = "docker-engine-python/0.1.0"
+
+# What a binary request body may be: sent with its length when that is known (bytes, a
+# regular file), else chunked (a pipe, a generator of chunks).
+BinaryBody: TypeAlias = bytes | bytearray | memoryview | IO[bytes] | Iterable[bytes]
 
 # Connections one client keeps open at most, busy and idle each.
 DEFAULT_MAX_CONNECTIONS = 10

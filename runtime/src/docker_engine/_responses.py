@@ -4,18 +4,23 @@
 what the client hands to `docker_engine._streams.open_stream` for the FRAMES,
 JSON_STREAM, PROGRESS and HIJACK kinds: the open answer, its connection and the means
 to give the connection back.
+
+Generated packages import `ByteStream` for their annotations, so this module imports
+nothing heavy; `http.client` is loaded by the time a stream exists.
 """
 
 from __future__ import annotations
 
-import http.client
-import socket
+import builtins
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docker_engine._operation import Operation
-from docker_engine._transport import Connection, ConnectionPool, finish
+if TYPE_CHECKING:
+    import http.client
+
+    from docker_engine._operation import Operation
+    from docker_engine._transport import Connection, ConnectionPool
 
 CHUNK_SIZE = 64 * 1024
 
@@ -59,6 +64,8 @@ class Exchange:
             # read1() can reach the end without marking the answer closed, and http.client
             # sends no new request on a connection whose answer is still open.
             self.response.close()
+            from docker_engine._transport import finish
+
             finish(self.pool, self.connection, self.response)
 
     def close(self) -> None:
@@ -100,10 +107,14 @@ class ByteStream(Iterator[bytes]):
         exchange = self._exchange
         try:
             chunk = exchange.response.read1(self._chunk_size)
-        except socket.timeout:
+        except builtins.TimeoutError:
             self.close()
             raise exchange.timeout_error() from None
-        except (OSError, http.client.HTTPException) as error:
+        except Exception as error:
+            import http.client
+
+            if not isinstance(error, (OSError, http.client.HTTPException)):
+                raise
             self.close()
             raise exchange.pool.transport.connection_error(
                 f"the connection failed while reading the answer ({error})"
