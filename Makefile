@@ -14,7 +14,7 @@ PY := $(VENV)/bin/python
 SPECS_FROM ?= $(wildcard ../shared/engine-api-specs)
 export SPECS_FROM
 
-.PHONY: setup engines generate validate test typecheck dist bench clean
+.PHONY: setup engines generate validate test typecheck format-check dist bench clean
 
 $(VENV)/.installed: pyproject.toml runtime/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: setup engines generate
 typecheck: generate
 	$(PY) -m mypy --strict runtime/src/docker_engine
 	$(PY) -m mypy --strict $(wildcard generated/docker_engine_v1_*/docker_engine_v1_*)
+
+# generated/ is git-ignored and black skips ignored folders, so the files are named one by one.
+format-check: generate
+	find -L generated -name '*.py' -print0 | xargs -0 $(PY) -m black --check --quiet
 
 dist: generate
 	rm -rf dist

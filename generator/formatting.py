@@ -43,8 +43,20 @@ def _key(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
+# A method is formatted inside this stand-in class, which is then cut off again.
+_MEMBER_WRAPPER = "class _:\n"
+
+
+def is_member(chunk: str) -> bool:
+    """Tell whether a chunk is a method of the class before it (its first line is indented)."""
+    return chunk[:1] in (" ", "\t")
+
+
 def _format_one(source: str) -> str:
     try:
+        if is_member(source):
+            formatted = black.format_str(_MEMBER_WRAPPER + source, mode=MODE)
+            return formatted[len(_MEMBER_WRAPPER):]
         return black.format_str(source, mode=MODE)
     except black.InvalidInput as error:
         # The rendered source is not valid Python: a template or a name is wrong.
@@ -108,8 +120,15 @@ class Formatter:
 
     def text(self, module: PythonModule) -> str:
         """Return the formatted source of a module whose chunks were formatted."""
-        parts = [self._cache[_key(chunk)].strip("\n") for chunk in module.chunks]
-        return module.separator.join(part for part in parts if part) + "\n"
+        pieces: list[str] = []
+        for chunk in module.chunks:
+            formatted = self._cache[_key(chunk)].strip("\n")
+            if not formatted:
+                continue
+            if pieces:
+                pieces.append("\n\n" if is_member(chunk) else module.separator)
+            pieces.append(formatted)
+        return "".join(pieces) + "\n"
 
     def save(self) -> None:
         """Write the cache, keeping only what this run used when it grew too large."""

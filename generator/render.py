@@ -26,7 +26,12 @@ RUNTIME_NEXT_MINOR = "0.2"
 
 @dataclass(frozen=True)
 class PythonModule:
-    """A module as chunks; joined with `separator` (two blank lines between classes)."""
+    """A module as chunks, formatted one by one and then joined.
+
+    A chunk is a top-level statement, or a method of the class before it when its first
+    line is indented. Top-level chunks are joined with `separator` (two blank lines between
+    classes, as black puts them), methods with one blank line.
+    """
 
     chunks: tuple[str, ...]
     separator: str = "\n\n\n"
@@ -131,7 +136,14 @@ class Renderer:
         client = PythonModule(
             (
                 render("package/client/header.py.j2", plan=plan),
-                *(render("package/client/group.py.j2", group=group) for group in plan.groups),
+                *(
+                    chunk
+                    for group in plan.groups
+                    for chunk in (
+                        render("package/client/group.py.j2", group=group),
+                        *(render("package/client/method.py.j2", op=op) for op in group.operations),
+                    )
+                ),
                 render("package/client/client.py.j2", plan=plan),
             )
         )
