@@ -285,6 +285,7 @@ class BaseClient:
             arguments=arguments,
             api_version=api_version,
             item_decoder=self._item_decoder(plan),
+            request_document=encoded.document,
         )
         if kind is ResponseKind.BYTES:
             return ByteStream(exchange)

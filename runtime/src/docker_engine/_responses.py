@@ -12,9 +12,10 @@ nothing heavy; `http.client` is loaded by the time a stream exists.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import http.client
@@ -46,6 +47,7 @@ class Exchange:
         arguments: Mapping[str, Any],
         api_version: str,
         item_decoder: Callable[[Any], Any],
+        request_document: Any = None,
     ) -> None:
         self.pool = pool
         self.connection = connection
@@ -55,6 +57,9 @@ class Exchange:
         self.api_version = api_version
         # Decodes one JSON item of a JSON_STREAM or PROGRESS answer as `item_type`.
         self.item_decoder = item_decoder
+        # The request's JSON body before serialization, or None. Exec start frames its
+        # output by the body's "Tty" member.
+        self.request_document = request_document
         self._done = False
 
     def release(self) -> None:
@@ -128,6 +133,22 @@ class ByteStream(Iterator[bytes]):
     def read(self) -> bytes:
         """Read the rest of the body."""
         return b"".join(self)
+
+    def write_to(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
+        """Write the rest of the body to a binary file or a path; return the bytes written.
+
+        Memory stays at one chunk whatever the body's size. A path is created or
+        truncated; a file object is left open. The stream is closed either way.
+        """
+        if isinstance(destination, (str, os.PathLike)):
+            with open(destination, "wb") as file:
+                return self.write_to(file)
+        written = 0
+        with self:
+            for chunk in self:
+                destination.write(chunk)
+                written += len(chunk)
+        return written
 
     def close(self) -> None:
         """Stop reading: close the connection unless the body was read to its end."""
