@@ -236,10 +236,10 @@ class _FieldWalker:
                 # Limitation: a recursive definition is expanded once along each path, so the
                 # fields below its second occurrence get no path (the specs up to 1.56 have none).
                 return (), True
-            paths, cut = self._walk(self._model.resolve(schema), chain | {name})
+            expanded, cut = self._walk(self._model.resolve(schema), chain | {name})
             if not cut:
-                self._by_definition[name] = paths
-            return paths, cut
+                self._by_definition[name] = expanded
+            return expanded, cut
 
         paths: list[str] = []
         cut = False

@@ -70,26 +70,31 @@ def test_operation_path_and_method_changed() -> None:
     diff = diff_pair("operations")
     path = find(diff, operation_id="ThingStart", aspect="path")
     assert (path.before, path.after) == ("/things/{id}/start", "/things/{id}/launch")
-    assert path.rule == "path-changed" and path.breaking
+    assert path.rule == "path-changed"
+    assert path.breaking
     method = find(diff, operation_id="ThingKill", aspect="method")
     assert (method.before, method.after) == ("POST", "PUT")
-    assert method.rule == "method-changed" and method.breaking
+    assert method.rule == "method-changed"
+    assert method.breaking
 
 
 def test_operations_reverse_order_swaps_added_and_removed() -> None:
     diff = diff_pair("operations", reverse=True)
     assert find(diff, operation_id="ThingDelete", aspect="operation").change == "added"
     assert find(diff, operation_id="ThingPause", aspect="operation").change == "removed"
-    assert diff.old_version == "1.1" and diff.new_version == "1.0"
+    assert diff.old_version == "1.1"
+    assert diff.new_version == "1.0"
 
 
 def test_content_types_added_and_removed() -> None:
     diff = diff_pair("content_and_status")
     removed = find(diff, aspect="consumes", before="application/x-tar")
     assert removed.change == "removed"
-    assert removed.rule == "content-type-removed" and removed.breaking
+    assert removed.rule == "content-type-removed"
+    assert removed.breaking
     added = find(diff, aspect="produces", after="text/plain")
-    assert added.rule == "content-type-added" and not added.breaking
+    assert added.rule == "content-type-added"
+    assert not added.breaking
 
 
 def test_status_codes_success_and_error() -> None:
@@ -110,56 +115,68 @@ def test_status_codes_success_and_error() -> None:
 def test_parameter_added_optional_and_required() -> None:
     diff = diff_pair("parameters")
     optional = find(diff, location="query since", aspect="parameter")
-    assert optional.change == "added" and optional.after == "string"
-    assert optional.rule == "parameter-added" and not optional.breaking
+    assert optional.change == "added"
+    assert optional.after == "string"
+    assert optional.rule == "parameter-added"
+    assert not optional.breaking
     required = find(diff, location="query user", aspect="parameter")
-    assert required.rule == "required-parameter-added" and required.breaking
+    assert required.rule == "required-parameter-added"
+    assert required.breaking
 
 
 def test_parameter_removed_breaking() -> None:
     change = find(diff_pair("parameters"), location="header X-Trace")
     assert change.change == "removed"
-    assert change.rule == "parameter-removed" and change.breaking
+    assert change.rule == "parameter-removed"
+    assert change.breaking
 
 
 def test_parameter_became_required_or_optional() -> None:
     diff = diff_pair("parameters")
     required = find(diff, location="query filter", aspect="required")
     assert (required.before, required.after) == (False, True)
-    assert required.rule == "parameter-became-required" and required.breaking
+    assert required.rule == "parameter-became-required"
+    assert required.breaking
     optional = find(diff, location="query platform", aspect="required")
-    assert optional.rule == "parameter-became-optional" and not optional.breaking
+    assert optional.rule == "parameter-became-optional"
+    assert not optional.breaking
 
 
 def test_parameter_type_format_default() -> None:
     diff = diff_pair("parameters")
     type_change = find(diff, location="query size", aspect="type")
     assert (type_change.before, type_change.after) == ("integer", "string")
-    assert type_change.rule == "type-changed" and type_change.breaking
+    assert type_change.rule == "type-changed"
+    assert type_change.breaking
     format_change = find(diff, location="query limit", aspect="format")
     assert (format_change.before, format_change.after) == ("int32", "int64")
     assert not format_change.breaking
     default = find(diff, location="query limit", aspect="default")
     assert (default.before, default.after) == (10, 20)
-    assert default.rule == "default-changed" and not default.breaking
+    assert default.rule == "default-changed"
+    assert not default.breaking
 
 
 def test_parameter_enum_values() -> None:
     diff = diff_pair("parameters")
     removed = find(diff, location="query state", aspect="enum", before="paused")
-    assert removed.rule == "enum-value-removed" and removed.breaking
+    assert removed.rule == "enum-value-removed"
+    assert removed.breaking
     added = find(diff, location="query state", aspect="enum", after="dead")
-    assert added.rule == "enum-value-added" and not added.breaking
+    assert added.rule == "enum-value-added"
+    assert not added.breaking
     assert absent(diff, location="query state", aspect="enum", before="running")
     introduced = find(diff, location="query kind", aspect="enum")
     assert introduced.after == ["a", "b"]
-    assert introduced.rule == "enum-introduced" and introduced.breaking
+    assert introduced.rule == "enum-introduced"
+    assert introduced.breaking
 
 
 def test_parameter_collection_format() -> None:
     change = find(diff_pair("parameters"), location="query names", aspect="collectionFormat")
     assert (change.before, change.after) == ("csv", "multi")
-    assert change.rule == "collection-format-changed" and change.breaking
+    assert change.rule == "collection-format-changed"
+    assert change.breaking
 
 
 def test_unchanged_parameter_not_reported() -> None:
@@ -172,8 +189,10 @@ def test_unchanged_parameter_not_reported() -> None:
 def test_deep_field_in_definition_reached_by_all_users() -> None:
     change = find(diff_pair("body"), definition="Mount", location="Mount.VolumeOptions.Subpath")
     assert change.operation is None
-    assert change.change == "added" and change.after == "string"
-    assert change.rule == "field-added" and not change.breaking
+    assert change.change == "added"
+    assert change.after == "string"
+    assert change.rule == "field-added"
+    assert not change.breaking
     places = [(reach.operation, reach.location) for reach in change.reached_by]
     assert places == [
         ("POST /things/create", "body HostConfig.Mounts[].VolumeOptions.Subpath"),
@@ -193,30 +212,35 @@ def test_map_field_added_and_map_values_changed() -> None:
 
 def test_field_type_change_in_request_body() -> None:
     change = find(diff_pair("body"), location="HostConfig.CpuShares", aspect="type")
-    assert change.rule == "type-changed" and change.breaking
+    assert change.rule == "type-changed"
+    assert change.breaking
     assert {reach.direction for reach in change.reached_by} == {REQUEST}
 
 
 def test_request_field_became_required_breaking() -> None:
     change = find(diff_pair("body"), location="HostConfig.Memory", aspect="required")
-    assert change.rule == "field-became-required" and change.breaking
+    assert change.rule == "field-became-required"
+    assert change.breaking
 
 
 def test_request_field_became_nullable_not_breaking() -> None:
     change = find(diff_pair("body"), location="HostConfig.Hostname", aspect="nullable")
-    assert change.rule == "field-became-nullable" and not change.breaking
+    assert change.rule == "field-became-nullable"
+    assert not change.breaking
 
 
 def test_required_field_added_to_inline_body() -> None:
     change = find(diff_pair("body"), operation="POST /things/create", location="body Platform")
     assert change.definition is None
-    assert change.rule == "required-field-added" and change.breaking
+    assert change.rule == "required-field-added"
+    assert change.breaking
 
 
 def test_field_removed_from_inline_body() -> None:
     change = find(diff_pair("body"), operation="POST /things/create", location="body Note")
     assert change.change == "removed"
-    assert change.rule == "field-removed" and change.breaking
+    assert change.rule == "field-removed"
+    assert change.breaking
 
 
 def test_allof_definition_field_reported_once() -> None:
@@ -242,7 +266,8 @@ def test_renamed_body_parameter_not_reported() -> None:
 
 def test_enum_value_added_to_field() -> None:
     change = find(diff_pair("body"), location="HostConfig.Mode", aspect="enum")
-    assert change.after == "relaxed" and not change.breaking
+    assert change.after == "relaxed"
+    assert not change.breaking
 
 
 # Responses.
@@ -250,38 +275,45 @@ def test_enum_value_added_to_field() -> None:
 
 def test_response_field_became_optional_breaking() -> None:
     change = find(diff_pair("responses"), location="ThingSummary.Name", aspect="required")
-    assert change.rule == "response-field-became-optional" and change.breaking
+    assert change.rule == "response-field-became-optional"
+    assert change.breaking
     assert [reach.location for reach in change.reached_by] == ["response 200 [].Name"]
     assert [reach.direction for reach in change.reached_by] == [RESPONSE]
 
 
 def test_response_field_became_required_not_breaking() -> None:
     change = find(diff_pair("responses"), location="ThingSummary.Created", aspect="required")
-    assert change.rule == "response-field-became-required" and not change.breaking
+    assert change.rule == "response-field-became-required"
+    assert not change.breaking
 
 
 def test_response_field_became_nullable_breaking() -> None:
     change = find(diff_pair("responses"), location="ThingSummary.Size", aspect="nullable")
-    assert change.rule == "response-field-became-nullable" and change.breaking
+    assert change.rule == "response-field-became-nullable"
+    assert change.breaking
 
 
 def test_response_enum_introduced_not_breaking() -> None:
     change = find(diff_pair("responses"), location="ThingSummary.State", aspect="enum")
-    assert change.rule == "response-enum-introduced" and not change.breaking
+    assert change.rule == "response-enum-introduced"
+    assert not change.breaking
 
 
 def test_response_schema_removed() -> None:
     change = find(diff_pair("responses"), location="response 304", aspect="schema")
     assert change.before == "Error"
-    assert change.rule == "schema-removed" and change.breaking
+    assert change.rule == "schema-removed"
+    assert change.breaking
 
 
 def test_response_headers() -> None:
     diff = diff_pair("responses")
     removed = find(diff, location="response 200 header X-Total")
-    assert removed.rule == "header-removed" and removed.breaking
+    assert removed.rule == "header-removed"
+    assert removed.breaking
     added = find(diff, location="response 200 header X-Next")
-    assert added.rule == "header-added" and not added.breaking
+    assert added.rule == "header-added"
+    assert not added.breaking
 
 
 # Definitions.
@@ -291,7 +323,8 @@ def test_definition_renamed_when_shape_equal() -> None:
     diff = diff_pair("definitions")
     change = find(diff, aspect="definition", change="changed")
     assert (change.before, change.after) == ("ThingDeleteResponse", "ThingDeleteResponseItem")
-    assert change.rule == "definition-renamed" and change.breaking
+    assert change.rule == "definition-renamed"
+    assert change.breaking
     assert [reach.operation for reach in change.reached_by] == ["DELETE /things/{id}"]
     # The response points at the renamed definition, whose shape is the same: nothing else.
     assert absent(diff, operation="DELETE /things/{id}")
@@ -300,16 +333,21 @@ def test_definition_renamed_when_shape_equal() -> None:
 def test_definition_added_and_removed() -> None:
     diff = diff_pair("definitions")
     added = find(diff, definition="Fresh")
-    assert added.change == "added" and added.rule == "definition-added" and not added.breaking
+    assert added.change == "added"
+    assert added.rule == "definition-added"
+    assert not added.breaking
     removed = find(diff, definition="Legacy")
-    assert removed.change == "removed" and removed.rule == "definition-removed" and removed.breaking
+    assert removed.change == "removed"
+    assert removed.rule == "definition-removed"
+    assert removed.breaking
 
 
 def test_unused_definition_counts_both_directions() -> None:
     # No operation uses "Unused", so a field that stops being required breaks the response reading.
     change = find(diff_pair("definitions"), location="Unused.Kept", aspect="required")
     assert change.reached_by == ()
-    assert change.rule == "response-field-became-optional" and change.breaking
+    assert change.rule == "response-field-became-optional"
+    assert change.breaking
 
 
 # Deprecations.
@@ -318,7 +356,8 @@ def test_unused_definition_counts_both_directions() -> None:
 def test_operation_deprecated_in_description() -> None:
     change = find(diff_pair("deprecation"), operation="POST /session", aspect="deprecated")
     assert (change.before, change.after) == (False, True)
-    assert change.rule == "operation-deprecated" and not change.breaking
+    assert change.rule == "operation-deprecated"
+    assert not change.breaking
 
 
 def test_parameter_and_field_deprecated() -> None:
@@ -347,7 +386,8 @@ def test_inline_schema_moved_to_definition_no_change() -> None:
 
 def test_reference_to_other_definition_compared_in_place() -> None:
     change = find(diff_pair("references"), operation="POST /trees", location="body Policy.Retries")
-    assert change.change == "added" and change.after == "integer"
+    assert change.change == "added"
+    assert change.after == "integer"
 
 
 def test_recursive_definition_terminates() -> None:

@@ -47,7 +47,8 @@ def only(diff: ApiDiff, **fields: object) -> Change:
 
 def test_platform_appeared_on_container_create(models: dict[str, ApiModel], history: FeatureHistory) -> None:
     change = only(step(models, "1.40", "1.41"), operation="POST /containers/create", location="query platform")
-    assert change.change == "added" and not change.breaking
+    assert change.change == "added"
+    assert not change.breaking
     assert history.parameter_since("1.56", "ContainerCreate", "query", "platform") == "1.41"
 
 
@@ -62,7 +63,8 @@ def test_container_create_body_fields_since(history: FeatureHistory) -> None:
 
 def test_virtual_size_left_image_list_response(models: dict[str, ApiModel]) -> None:
     change = only(step(models, "1.43", "1.44"), location="ImageSummary.VirtualSize")
-    assert change.change == "removed" and change.breaking
+    assert change.change == "removed"
+    assert change.breaking
     places = {(reach.operation, reach.location) for reach in change.reached_by}
     assert ("GET /images/json", "response 200 [].VirtualSize") in places
 
@@ -156,7 +158,8 @@ def test_cli_matrix_self_contained(tmp_path: Path) -> None:
     assert main(["matrix", "--html", str(page), "--from", str(SHARED_SPECS)]) == 0
     html = page.read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
-    assert "@import" not in html and "url(http" not in html
+    assert "@import" not in html
+    assert "url(http" not in html
     assert html.count('<tr class="row"') == 108  # every operationId lineage, 1.25 to 1.56
     data = json.loads(re.search(r'<script id="matrix-data" type="application/json">(.*?)</script>', html, re.S).group(1))
     assert data["versions"] == all_versions()

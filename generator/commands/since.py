@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
         return model.find_operation(reference.operation_id) or model.find_operation(reference.key)
 
     places = _places(args, models, history, operation_in)
-    asked = normalize_version(args.version) if args.version else None
-    if asked is not None and asked not in versions:
-        raise GeneratorError(f"unknown API version {asked}: pick one from {versions[0]} to {versions[-1]}")
+    requested_version = normalize_version(args.version) if args.version else None
+    if requested_version is not None and requested_version not in versions:
+        raise GeneratorError(f"unknown API version {requested_version}: pick one from {versions[0]} to {versions[-1]}")
 
     for place in places:
         present_in = [
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             if (operation := operation_in(model)) is not None
             and place.present(history, model.version, operation.operation_id)
         ]
-        version = asked or present_in[-1]
+        version = requested_version or present_in[-1]
         operation = operation_in(history.model(version))
         title = f"{reference.key} {place.label}".rstrip() if place.label else f"{reference.key} ({reference.operation_id})"
         if operation is None or version not in present_in:
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
             )
         since = place.since(history, version, operation.operation_id)
         line = f"{title}: since {since}"
-        if asked is not None:
-            line += f" (as of {asked})"
+        if requested_version is not None:
+            line += f" (as of {requested_version})"
         if present_in != versions[versions.index(present_in[0]) :]:
             line += f"; present in {_runs_text(present_in, versions)}"
         print(line)
@@ -89,17 +89,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _find_operation(models: list[ApiModel], name: str) -> Operation:
     """Return the operation called `name` in the newest version that has it."""
-    wanted = " ".join(name.split())
-    if " " in wanted:
-        method, _, path = wanted.partition(" ")
-        wanted = f"{method.upper()} {path}"
+    requested = " ".join(name.split())
+    if " " in requested:
+        method, _, path = requested.partition(" ")
+        requested = f"{method.upper()} {path}"
     for model in reversed(models):
-        operation = model.find_operation(wanted)
+        operation = model.find_operation(requested)
         if operation is not None:
             return operation
 
     known = sorted({o.key for m in models for o in m.operations} | {o.operation_id for m in models for o in m.operations})
-    close = difflib.get_close_matches(wanted, known, n=3)
+    close = difflib.get_close_matches(requested, known, n=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "; use \"METHOD /path\" or an operationId"
     raise GeneratorError(f"no API version has an operation {name!r}{hint}")
 

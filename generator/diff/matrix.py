@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from generator.diff.changes import ApiDiff, Change
 from generator.diff.compare import match_operations, operation_sort_key
@@ -211,5 +212,5 @@ def render_matrix_html(matrix: Matrix, title: str = "Docker Engine API: operatio
         groups=tags,
         column_counts=matrix.column_counts(),
         max_column_count=max((changed for changed, _ in matrix.column_counts()), default=0) or 1,
-        data_json=jinja2.utils.markupsafe.Markup(data_json),
+        data_json=Markup(data_json),
     )

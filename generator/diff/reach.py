@@ -1,4 +1,4 @@
-"""Where each operation uses each definition, followed through `$ref` and `allOf`.
+"""The places where each operation uses each definition, followed through `$ref` and `allOf`.
 
 A change inside a shared definition affects every operation that reaches the definition,
 at the path where it reaches it. `definition_uses(model)` lists those places once per model.
