@@ -84,7 +84,7 @@ class Transport:
     def open_socket(self, connection: Connection, connect_timeout: float | None) -> socket.socket:
         raise NotImplementedError
 
-    def failure_detail(self, connection: Connection) -> str:
+    def failure_detail(self, connection: Connection, error: BaseException) -> str:
         """Explain why an open connection broke, for an error message; empty if unknown."""
         return ""
 
@@ -203,6 +203,17 @@ class TCPTransport(Transport):
                 "require a client certificate, or not speak TLS on this port"
             ) from None
 
+    def failure_detail(self, connection: Connection, error: BaseException) -> str:
+        # With TLS 1.3 the daemon checks the client certificate after the handshake, so
+        # its rejection arrives as an alert on the first read.
+        tls = self.host.tls
+        if tls is not None and "CERTIFICATE" in str(error).upper():
+            return (
+                "the daemon rejected the client certificate, or needs one and got none: "
+                f"check cert.pem and key.pem from {tls.source}"
+            )
+        return ""
+
 
 class SSHTransport(Transport):
     """Runs `ssh [-l USER] [-p PORT] HOST docker system dial-stdio` per connection.
@@ -257,7 +268,7 @@ class SSHTransport(Transport):
         ours.settimeout(connect_timeout)
         return ours
 
-    def failure_detail(self, connection: Connection) -> str:
+    def failure_detail(self, connection: Connection, error: BaseException) -> str:
         process, stderr = connection.process, connection.process_stderr
         if process is None or stderr is None:
             return ""
@@ -440,7 +451,7 @@ def finish(pool: ConnectionPool, connection: Connection, response: http.client.H
 def _broken(pool: ConnectionPool, connection: Connection, error: BaseException) -> DockerConnectionError:
     """Close a connection that failed mid-request and return the error that explains it."""
     transport = pool.transport
-    detail = transport.failure_detail(connection)
+    detail = transport.failure_detail(connection, error)
     pool.discard(connection)
     reason = f"the connection failed ({type(error).__name__}: {error})"
     if detail:

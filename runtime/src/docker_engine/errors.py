@@ -260,6 +260,12 @@ def error_message_from_body(body: bytes, content_type: str | None) -> str:
         )
     if document is not None:
         return f"the response is JSON without a 'message' member: {excerpt}"
+    if "HTTP request to an HTTPS server" in text:
+        # Go's HTTP server sends this when a TLS port receives plain HTTP.
+        return (
+            f"the daemon expects TLS on this port: {excerpt} Set DOCKER_TLS_VERIFY=1 and "
+            "DOCKER_CERT_PATH, pass tls=, or use an https:// host"
+        )
     return f"the response is plain text, not the daemon's JSON error: {excerpt}"
 
 
