@@ -259,7 +259,7 @@ def _check_schemas(document: dict[str, Any]) -> Iterator[_Problem]:
                     )
 
 
-def own_checks(document: dict[str, Any]) -> list[_Problem]:
+def _own_checks(document: dict[str, Any]) -> list[_Problem]:
     """Run the project's own structural checks (the ones the generator relies on)."""
     problems = []
     if document.get("swagger") != "2.0":
@@ -448,7 +448,7 @@ def _classify_library_error(
 
 
 def _all_problems(document: dict[str, Any]) -> list[_Problem]:
-    return own_checks(document) + _library_checks(document)
+    return _own_checks(document) + _library_checks(document)
 
 
 # ---------------------------------------------------------------------------------------------
