@@ -1,0 +1,137 @@
+"""Running a command in a running container and collecting its output and exit code.
+
+`exec_run` works with the client of any version package: it sends its own descriptions
+of the three exec operations, which have kept their paths and bodies since API 1.25.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from docker_engine._operation import BodyKind, Location, Operation, Parameter, ResponseKind
+from docker_engine.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from docker_engine._client import BaseClient
+    from docker_engine._hijack import HijackedStream
+
+_ID = Parameter("id", "id", Location.PATH, required=True)
+
+EXEC_CREATE = Operation(
+    operation_id="ContainerExec",
+    method="POST",
+    path="/containers/{id}/exec",
+    parameters=(_ID,),
+    response=ResponseKind.JSON,
+    body=BodyKind.JSON,
+    body_content_type="application/json",
+)
+EXEC_START = Operation(
+    operation_id="ExecStart",
+    method="POST",
+    path="/exec/{id}/start",
+    parameters=(_ID,),
+    response=ResponseKind.HIJACK,
+    body=BodyKind.JSON,
+    body_content_type="application/json",
+)
+EXEC_INSPECT = Operation(
+    operation_id="ExecInspect",
+    method="GET",
+    path="/exec/{id}/json",
+    parameters=(_ID,),
+    response=ResponseKind.JSON,
+)
+
+# How long to wait, after the output has ended, for the daemon to record the exit code.
+EXIT_CODE_WAIT = 10.0
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """The exit code and output of a command run by `exec_run`."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+def exec_run(
+    client: BaseClient,
+    container: str,
+    cmd: str | Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    tty: bool = False,
+    env: Mapping[str, str] | Sequence[str] | None = None,
+    workdir: str | None = None,
+    user: str | None = None,
+    privileged: bool = False,
+    timeout: float | None = None,
+) -> ExecResult:
+    """Run `cmd` in the running `container`, feed it `stdin`, return its output and exit code.
+
+    `cmd` is a list of arguments, or a string split like a shell would split it. No
+    shell runs it: pass ["sh", "-c", "..."] for that. With `stdin`, the command's stdin
+    receives those bytes and then ends; without, it is not attached. With `tty`, the
+    command runs in a TTY and all its output is stdout. `env` is a mapping or a list of
+    "NAME=value" strings. `timeout` limits the command's run in seconds and raises
+    TimeoutError; the command keeps running in the container after that.
+    """
+    arguments = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+    if not arguments:
+        raise InvalidArgument("exec_run needs a command: cmd is empty", parameter="cmd")
+
+    config: dict[str, Any] = {
+        "AttachStdin": stdin is not None,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "Tty": tty,
+        "Cmd": arguments,
+    }
+    if env is not None:
+        config["Env"] = (
+            [f"{name}={value}" for name, value in env.items()]
+            if isinstance(env, Mapping)
+            else list(env)
+        )
+    if workdir is not None:
+        config["WorkingDir"] = workdir
+    if user is not None:
+        config["User"] = user
+    if privileged:
+        config["Privileged"] = True
+
+    created = client.call(EXEC_CREATE, {"id": container}, body=config)
+    exec_id = created["Id"]
+
+    stream: HijackedStream
+    with client.call(EXEC_START, {"id": exec_id}, body={"Detach": False, "Tty": tty}) as stream:
+        stdout, stderr = stream.communicate(stdin, timeout=timeout)
+
+    return ExecResult(_wait_for_exit_code(client, exec_id), stdout, stderr)
+
+
+def _wait_for_exit_code(client: BaseClient, exec_id: str) -> int:
+    """Return the exec's exit code, waiting for the daemon to record it.
+
+    The output can end (the command closed stdout and stderr) a moment before the
+    daemon has seen the process exit, and meanwhile it reports the exec as running.
+    """
+    deadline = time.monotonic() + EXIT_CODE_WAIT
+    delay = 0.01
+    while True:
+        inspected = client.call(EXEC_INSPECT, {"id": exec_id})
+        if not inspected.get("Running") and inspected.get("ExitCode") is not None:
+            return int(inspected["ExitCode"])
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"exec {exec_id} is still running {EXIT_CODE_WAIT} s after its output "
+                "ended: it closed stdout and stderr but has not exited"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)

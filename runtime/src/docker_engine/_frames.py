@@ -1,0 +1,160 @@
+"""Container output as the daemon sends it: multiplexed frames, or raw bytes from a TTY.
+
+Without a TTY the daemon multiplexes stdout and stderr into one body of frames. Each frame
+is an 8-byte header followed by its payload:
+
+    byte 0      stream id: 0 stdin, 1 stdout, 2 stderr
+    bytes 1-3   zero
+    bytes 4-7   payload length, big-endian unsigned 32-bit
+
+With a TTY there is one output stream, sent as it comes, with no header at all. Nothing
+in the bytes distinguishes the two, so the caller decides from the Content-Type (API 1.42
+and later) or from the container's `Tty` setting, never from the first bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# Content types of attach, exec and logs responses from API 1.42 on. Older API versions
+# send RAW_STREAM_TYPE for both kinds of output.
+MULTIPLEXED_STREAM_TYPE = "application/vnd.docker.multiplexed-stream"
+RAW_STREAM_TYPE = "application/vnd.docker.raw-stream"
+
+STDIN = "stdin"
+STDOUT = "stdout"
+STDERR = "stderr"
+
+HEADER_SIZE = 8
+_STREAM_NAMES = (STDIN, STDOUT, STDERR)
+_HEADER = struct.Struct(">B3xL")
+
+
+class FrameError(ValueError):
+    """The bytes are not a valid multiplexed stream."""
+
+
+class FrameDecoder:
+    """Split a multiplexed body into `(stream, payload)` pairs, fed in pieces of any size.
+
+    `feed` takes the next bytes read from the connection and returns the frames they
+    complete, in order. A header or payload cut across two reads is kept until the rest
+    arrives. Each returned payload is one whole frame, so memory grows with the largest
+    frame. The daemon bounds frames by its copy buffers (32 KiB for attach and exec) and
+    by its log drivers' message size (16 KiB to 1 MiB for logs).
+    """
+
+    __slots__ = ("_header", "_stream", "_missing", "_parts", "offset", "error")
+
+    def __init__(self) -> None:
+        self._header = b""  # the start of a header cut by the end of a read
+        self._stream = STDOUT  # the stream of the payload being collected
+        self._missing = 0  # bytes of that payload not read yet
+        self._parts: list[bytes] = []  # the pieces of that payload read so far
+        # Bytes of the body consumed so far, for error messages.
+        self.offset = 0
+        # The invalid header that stopped decoding; the frames before it were returned.
+        self.error: FrameError | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True when the bytes fed so far end inside a frame."""
+        return bool(self._header or self._missing)
+
+    def describe_pending(self) -> str:
+        """Describe where the bytes fed so far stop inside a frame."""
+        if self._header:
+            return f"after {len(self._header)} of the {HEADER_SIZE} bytes of a frame header"
+        received = sum(len(part) for part in self._parts)
+        return (
+            f"{self._missing} bytes short of the end of a {self._stream} frame "
+            f"({received} of {received + self._missing} payload bytes received)"
+        )
+
+    def feed(self, data: bytes) -> list[tuple[str, bytes]]:
+        """Decode `data`, the next bytes of the body; return the frames it completes.
+
+        At an invalid header, decoding stops: `feed` returns the frames before it and
+        sets `error`, and raises that error if called again.
+        """
+        if self.error is not None:
+            raise self.error
+        frames: list[tuple[str, bytes]] = []
+        size = len(data)
+        position = 0
+
+        # Finish the frame that the previous read cut.
+        if self._missing:
+            take = min(self._missing, size)
+            self._parts.append(data[:take])
+            self._missing -= take
+            position = take
+            if self._missing:
+                self.offset += size
+                return frames
+            frames.append((self._stream, b"".join(self._parts)))
+            self._parts = []
+        elif self._header:
+            need = HEADER_SIZE - len(self._header)
+            if size < need:
+                self._header += data
+                self.offset += size
+                return frames
+            header = self._header + data[:need]
+            self._header = b""
+            position = need
+            stream, length = self._parse_header(header, self.offset - HEADER_SIZE + need)
+            if self.error is not None:
+                return frames
+            end = position + length
+            if end > size:
+                self._start_payload(stream, length, data[position:])
+                self.offset += size
+                return frames
+            frames.append((stream, data[position:end]))
+            position = end
+
+        # Whole frames within this read.
+        unpack = _HEADER.unpack_from
+        names = _STREAM_NAMES
+        while size - position >= HEADER_SIZE:
+            stream_id, length = unpack(data, position)
+            if stream_id > 2 or data[position + 1 : position + 4] != b"\0\0\0":
+                self._parse_header(data[position : position + HEADER_SIZE], self.offset + position)
+                self.offset += position
+                return frames
+            start = position + HEADER_SIZE
+            end = start + length
+            if end > size:
+                self._start_payload(names[stream_id], length, data[start:])
+                self.offset += size
+                return frames
+            frames.append((names[stream_id], data[start:end]))
+            position = end
+
+        if position < size:
+            self._header = data[position:]
+        self.offset += size
+        return frames
+
+    def _start_payload(self, stream: str, length: int, received: bytes) -> None:
+        self._stream = stream
+        self._parts = [received] if received else []
+        self._missing = length - len(received)
+
+    def _parse_header(self, header: bytes, offset: int) -> tuple[str, int]:
+        """Decode a header; for an invalid one, set `error` and return a dummy."""
+        stream_id, length = _HEADER.unpack(header)
+        if stream_id > 2 or header[1:4] != b"\0\0\0":
+            self.error = FrameError(
+                f"invalid frame header {header.hex(' ')} at byte {offset} of the body: a "
+                "header starts with a stream id of 0, 1 or 2 followed by three zero bytes. "
+                "The body is probably raw TTY output read as multiplexed frames"
+            )
+            return STDOUT, 0
+        return _STREAM_NAMES[stream_id], length
+
+
+def encode_frame(stream: str, payload: bytes) -> bytes:
+    """Build one frame, as the daemon does; used by tests and fake daemons."""
+    return _HEADER.pack(_STREAM_NAMES.index(stream), len(payload)) + payload
