@@ -66,13 +66,30 @@ class Connection(http.client.HTTPConnection):
             self.read_timeout = timeout
 
     def close(self) -> None:
+        # http.client also calls this while an answer that ends with the connection is
+        # still being read from a duplicate of the socket, so an ssh process is left to
+        # exit by itself: it does once every end of the socket is closed. Its exit status
+        # and output stay here for failure_detail().
         super().close()
+        if self.process is not None and self.process.poll() is None:
+            _exiting.add(self.process)
+
+    def shutdown(self, wait: float) -> None:
+        """Close the connection and stop its ssh process, if any, within `wait` seconds."""
+        self.close()
         if self.process is not None:
-            _stop_process(self.process)
-            self.process = None
-        if self.process_stderr is not None:
-            self.process_stderr.close()
-            self.process_stderr = None
+            _stop_process(self.process, wait)
+            _exiting.discard(self.process)
+
+
+# ssh processes of closed connections that had not exited yet; reaped by _reap_exited().
+_exiting: set[subprocess.Popen[bytes]] = set()
+
+
+def _reap_exited() -> None:
+    for process in list(_exiting):
+        if process.poll() is not None:
+            _exiting.discard(process)
 
 
 class Transport:
@@ -245,6 +262,7 @@ class SSHTransport(Transport):
             command += ["-p", str(host.port)]
         command += ["--", host.hostname, "docker", "system", "dial-stdio"]
 
+        _reap_exited()
         ours, theirs = socket.socketpair()
         stderr = tempfile.TemporaryFile()
         try:
@@ -364,22 +382,25 @@ class ConnectionPool:
             self._closed = True
             idle, self._idle = self._idle, []
         for connection in idle:
-            connection.close()
+            connection.shutdown(wait=2.0)
+        _reap_exited()
 
 
-def _stop_process(process: subprocess.Popen[Any]) -> None:
-    """Stop an ssh process whose socket was closed, and reap it."""
+def _stop_process(process: subprocess.Popen[Any], wait: float) -> None:
+    """Wait up to `wait` seconds for an ssh process to exit, then stop it, and reap it."""
     import subprocess
 
-    if process.poll() is not None:
+    try:
+        process.wait(timeout=wait)
         return
+    except subprocess.TimeoutExpired:
+        pass
     process.terminate()
     try:
         process.wait(timeout=2)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
 
 
 def send(
