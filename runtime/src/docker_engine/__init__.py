@@ -60,7 +60,7 @@ _LAZY = {
 }
 
 
-# The stream types of FRAMES, JSON_STREAM, PROGRESS and HIJACK answers, which generated
+# The stream types of FRAMES, JSON_STREAM, PROGRESS and HIJACK responses, which generated
 # packages import for their annotations.
 _STREAM_TYPES = ("FrameStream", "JSONStream", "ProgressStream", "HijackedStream")
 
@@ -75,7 +75,7 @@ def __getattr__(name: str) -> Any:
             if isinstance(error, ModuleNotFoundError) and error.name != "docker_engine._streams":
                 raise
             # Limitation: until docker_engine._streams defines it, such a name is an
-            # empty class that only serves as an annotation; calls whose answers would be
+            # empty class that only serves as an annotation; calls whose responses would be
             # one raise NotImplementedError before sending.
             value = type(name, (), {"__doc__": f"{name}: not implemented yet."})
         globals()[name] = value

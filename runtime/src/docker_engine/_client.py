@@ -1,7 +1,7 @@
 """The client every version package's `Client` extends, and the request path of every call.
 
 `BaseClient.call` checks an operation's arguments against the API version in use, builds
-the request, sends it through the connection pool and decodes the answer by the
+the request, sends it through the connection pool and decodes the response by the
 operation's `ResponseKind`. Creating a client resolves the host (reading DOCKER_HOST or
 the Docker context) but opens no connection; the first call opens one and, unless the
 version is pinned, negotiates the API version.
@@ -34,14 +34,14 @@ _request: Any = None
 
 USER_AGENT = "docker-engine-python/0.1.0"
 
-# What a binary request body may be: sent with its length when that is known (bytes, a
-# regular file), else chunked (a pipe, a generator of chunks).
+# The types a binary request body may have. A body of known length (bytes, a regular
+# file) is sent with Content-Length, any other (a pipe, a generator of chunks) chunked.
 BinaryBody: TypeAlias = bytes | bytearray | memoryview | IO[bytes] | Iterable[bytes]
 
 # Connections one client keeps open at most, busy and idle each.
 DEFAULT_MAX_CONNECTIONS = 10
 
-# Answers handed to docker_engine._streams.
+# Responses handed to docker_engine._streams.
 _STREAM_KINDS = (
     ResponseKind.FRAMES,
     ResponseKind.JSON_STREAM,
@@ -207,7 +207,7 @@ class BaseClient:
         timeout: float | Timeout | None = None,
     ) -> Any:
         """Send `operation` with `arguments` (keyed by Python name, None omitted) and
-        return the decoded answer.
+        return the decoded response.
 
         Raises InvalidArgument for a value it will not send, APIVersionError for a
         feature newer than the API version in use (before sending), an APIError subclass
@@ -378,7 +378,7 @@ class BaseClient:
             return self._pool
 
     def _get_unversioned(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        """Send a GET without a version prefix (for probing) and return the whole answer."""
+        """Send a GET without a version prefix (for probing) and return the whole response."""
         pool = self._pool or self._open_pool()
         transport: Any = self._transport
         headers = [("Host", self._host.host_header), ("User-Agent", USER_AGENT)]
@@ -483,12 +483,12 @@ def _stream_opener(kind: ResponseKind) -> Callable[[Any], Any]:
     except ModuleNotFoundError as error:
         if error.name != "docker_engine._streams":
             raise
-        # Limitation: until docker_engine._streams exists, operations that answer with
+        # Limitation: until docker_engine._streams exists, operations whose responses are
         # multiplexed frames, JSON streams, progress or a hijacked connection raise here,
         # before anything is sent.
         raise NotImplementedError(
-            f"answers of kind {kind.name} are not implemented yet (docker_engine._streams, "
-            "which reads FRAMES, JSON_STREAM, PROGRESS and HIJACK answers, is missing); "
+            f"responses of kind {kind.name} are not implemented yet (docker_engine._streams, "
+            "which reads FRAMES, JSON_STREAM, PROGRESS and HIJACK responses, is missing); "
             "nothing was sent"
         ) from None
     opener: Callable[[Any], Any] = streams.open_stream

@@ -22,7 +22,7 @@ logger = logging.getLogger("docker_engine")
 
 @dataclass(frozen=True)
 class DaemonVersion:
-    """What the daemon reported about itself when probed."""
+    """The daemon's report of its API versions and Engine details, from probing."""
 
     api_version: str  # the newest API version it speaks
     min_api_version: str | None  # the oldest, None if it did not say
@@ -94,7 +94,7 @@ def negotiate(package_version: str, daemon: DaemonVersion, *, strict: bool = Fal
         )
 
     # The daemon speaks the package's version: use it, even when the daemon is newer,
-    # because the daemon keeps answering older versions in their old shape.
+    # because the daemon keeps serving older versions in their old shape.
     if maximum == package:
         reason = f"the daemon's maximum API version is the package's {package_version}"
     else:
@@ -127,9 +127,9 @@ def probe_daemon(get: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> 
     try:
         details = json.loads(body)
     except ValueError as error:
-        raise DockerError(f"GET /version answered with invalid JSON: {error}") from error
+        raise DockerError(f"GET /version returned invalid JSON: {error}") from error
     if not isinstance(details, dict):
-        raise DockerError("GET /version answered with JSON that is not an object")
+        raise DockerError("GET /version returned JSON that is not an object")
 
     maximum = ping_version or details.get("ApiVersion")
     if not isinstance(maximum, str) or not is_valid_version(maximum):

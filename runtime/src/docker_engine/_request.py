@@ -20,7 +20,7 @@ from docker_engine._operation import BodyKind, Location, Operation, Parameter, R
 from docker_engine._versions import version_key
 from docker_engine.errors import APIVersionError, InvalidArgument
 
-# Answers read as a stream rather than all at once. They get no read timeout by default,
+# Responses read as a stream rather than all at once. They get no read timeout by default,
 # because the daemon may legitimately stay silent for a long time between chunks.
 STREAMING_KINDS = frozenset(
     {
@@ -63,7 +63,7 @@ class FieldNode:
 
 
 class OperationPlan:
-    """What a client works out once per operation: path template, parameters, checks."""
+    """The per-operation work a client does once: path template, parameters, checks."""
 
     __slots__ = (
         "operation",
@@ -93,7 +93,7 @@ class OperationPlan:
         versions = [operation.since, *(p.since for p in operation.parameters)]
         versions += operation.body_fields_since.values()
         self.newest_key = max(version_key(version) for version in versions)
-        # Filled in by the client on the first decoded answer.
+        # Filled in by the client on the first decoded response.
         self.result_decoder: Any = None
 
 
@@ -258,10 +258,11 @@ def build_target(
 def _path_value(plan: OperationPlan, parameter: Parameter, value: Any) -> str:
     """Check and percent-encode a path value.
 
-    Go's HTTP server cleans request paths ("//", "/./" and "/../" collapse, and the client
-    is redirected to the result), so a value with such segments, or an empty one, would
-    reach a different endpoint: `/containers//json` is the container list. Those values
-    are refused, and so is "/" where the object cannot have one.
+    The daemon's router cleans request paths ("//", "/./" and "/../" collapse) and
+    redirects to the result, so a value with such segments, or an empty one, names a
+    different endpoint: Engine 20.10 answers `GET /v1.41/containers//json` with a 301 to
+    `/v1.41/containers/json`, the container list. Those values are rejected before
+    sending, and so is "/" where the object cannot have one.
     """
     operation = plan.operation
     name = parameter.python_name
@@ -281,7 +282,7 @@ def _path_value(plan: OperationPlan, parameter: Parameter, value: Any) -> str:
 
     if "/" in text and "/" not in plan.path_safe:
         hint = (
-            ": drop the leading '/' that object names have in list answers"
+            ": drop the leading '/' that object names have in list responses"
             if text.startswith("/") and text.count("/") == 1
             else ""
         )
@@ -308,8 +309,8 @@ def _add_query(parameter: Parameter, value: Any, query: list[tuple[str, str]]) -
         query.append((name, _json_query_value(parameter, value)))
     elif isinstance(value, bool):
         # The daemon reads booleans with httputils.BoolValue (anything but "", "0",
-        # "no", "false" and "none" is true) or strconv.ParseBool; "1" and "0" mean the
-        # same to both, and are what the Docker CLI sends.
+        # "no", "false" and "none" is true) or with strconv.ParseBool. "1" and "0" mean
+        # the same to both, and they are what the Docker CLI sends.
         query.append((name, "1" if value else "0"))
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = [_scalar(item) for item in value]
@@ -334,10 +335,14 @@ def _json_query_value(parameter: Parameter, value: Any) -> str:
     if parameter.wire_name == "filters" and isinstance(document, dict):
         # The daemon's filters are a map of lists of strings: accept a bare string or a
         # set for one key, as in {"status": "running"}, and send the list it means.
-        document = {
-            key: [item] if isinstance(item, str) else sorted(item) if isinstance(item, (set, frozenset)) else item
-            for key, item in document.items()
-        }
+        normalized: dict[str, Any] = {}
+        for key, item in document.items():
+            if isinstance(item, str):
+                item = [item]
+            elif isinstance(item, (set, frozenset)):
+                item = sorted(item)
+            normalized[key] = item
+        document = normalized
     return json.dumps(document, separators=(",", ":"))
 
 

@@ -1,8 +1,8 @@
-"""Answers the caller reads as they arrive: binary streams, and the hand-over to stream readers.
+"""Responses the caller reads as they arrive: binary streams, and the hand-over to stream readers.
 
 `ByteStream` is what a BYTES operation (an exported tar archive) returns. `Exchange` is
 what the client hands to `docker_engine._streams.open_stream` for the FRAMES,
-JSON_STREAM, PROGRESS and HIJACK kinds: the open answer, its connection and the means
+JSON_STREAM, PROGRESS and HIJACK kinds: the open response, its connection and the means
 to give the connection back.
 
 Generated packages import `ByteStream` for their annotations, so this module imports
@@ -27,11 +27,11 @@ CHUNK_SIZE = 64 * 1024
 
 
 class Exchange:
-    """A request whose answer is still open, handed to a stream reader.
+    """A request whose response is still open, handed to a stream reader.
 
     The reader must end with exactly one of `release()` (the body was read to its end
     and the connection may serve another request) or `close()` (anything else: an early
-    stop, an error, a hijacked connection). For HIJACK, the daemon has answered
+    stop, an error, a hijacked connection). For HIJACK, the daemon has responded with
     101 Switching Protocols (or 200 from daemons that skip the upgrade); bytes it sent
     after its headers may already sit in `response.fp`'s buffer, so read from there before
     reading `connection.sock` directly.
@@ -55,7 +55,7 @@ class Exchange:
         self.operation = operation
         self.arguments = arguments
         self.api_version = api_version
-        # Decodes one JSON item of a JSON_STREAM or PROGRESS answer as `item_type`.
+        # Decodes one JSON item of a JSON_STREAM or PROGRESS response as `item_type`.
         self.item_decoder = item_decoder
         # The request's JSON body before serialization, or None. Exec start frames its
         # output by the body's "Tty" member.
@@ -66,8 +66,8 @@ class Exchange:
         """Give the connection back to the pool after reading the body to its end."""
         if not self._done:
             self._done = True
-            # read1() can reach the end without marking the answer closed, and http.client
-            # sends no new request on a connection whose answer is still open.
+            # read1() can reach the end without marking the response closed, and http.client
+            # sends no new request on a connection whose response is still open.
             self.response.close()
             from docker_engine._transport import finish
 
@@ -86,11 +86,11 @@ class Exchange:
 
 
 class ByteStream(Iterator[bytes]):
-    """The body of a binary answer, as chunks of bytes.
+    """The body of a binary response, as chunks of bytes.
 
     Iterate it, or call `read()` for everything at once. Use it as a context manager (or
     call `close()`) when stopping early: that closes the connection, since a half-read
-    answer leaves it unusable. Read to its end, it gives the connection back for reuse.
+    response leaves it unusable. Read to its end, it gives the connection back for reuse.
     """
 
     def __init__(self, exchange: Exchange, chunk_size: int = CHUNK_SIZE) -> None:
@@ -100,7 +100,7 @@ class ByteStream(Iterator[bytes]):
 
     @property
     def headers(self) -> dict[str, str]:
-        """Return the answer's headers."""
+        """Return the response's headers."""
         return dict(self._exchange.response.getheaders())
 
     def __iter__(self) -> ByteStream:
@@ -122,7 +122,7 @@ class ByteStream(Iterator[bytes]):
                 raise
             self.close()
             raise exchange.pool.transport.connection_error(
-                f"the connection failed while reading the answer ({error})"
+                f"the connection failed while reading the response ({error})"
             ) from error
         if not chunk:
             self._finished = True

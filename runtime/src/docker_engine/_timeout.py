@@ -1,4 +1,4 @@
-"""Timeouts for connecting to the daemon and for reading its answers."""
+"""Timeouts for connecting to the daemon and for reading its responses."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Timeout:
-    """Seconds to wait for a connection (`connect`) and for each read of an answer (`read`).
+    """Seconds to wait for a connection (`connect`) and for each read of a response (`read`).
 
     None waits without limit. A plain number passed as `timeout=` sets both. Operations
-    whose answers are streams (logs, events, pulls, exported archives) read without a
+    whose responses are streams (logs, events, pulls, exported archives) read without a
     limit unless the call passes its own timeout.
     """
 

@@ -66,7 +66,7 @@ class Connection(http.client.HTTPConnection):
             self.read_timeout = timeout
 
     def close(self) -> None:
-        # http.client also calls this while an answer that ends with the connection is
+        # http.client also calls this while a response that ends with the connection is
         # still being read from a duplicate of the socket, so an ssh process is left to
         # exit by itself: it does once every end of the socket is closed. Its exit status
         # and output stay here for failure_detail().
@@ -113,7 +113,7 @@ class Transport:
         )
 
     def timeout_error(self, phase: str, timeout: float | None) -> TimeoutError:
-        action = "connecting to" if phase == "connect" else "waiting for an answer from"
+        action = "connecting to" if phase == "connect" else "waiting for a response from"
         return TimeoutError(
             f"timed out after {timeout} s {action} the Docker daemon at {self.host.describe()}"
             + (
@@ -321,7 +321,7 @@ class ConnectionPool:
     """Keeps idle connections for reuse and limits how many are open at once.
 
     Thread-safe: each checked-out connection belongs to one caller until it is given
-    back with `release` (answer fully read, connection reusable) or `discard`.
+    back with `release` (response fully read, connection reusable) or `discard`.
     """
 
     def __init__(self, transport: Transport, max_connections: int) -> None:
@@ -362,7 +362,7 @@ class ConnectionPool:
         return connection, False
 
     def release(self, connection: Connection) -> None:
-        """Give back a connection whose answer has been read to the end."""
+        """Give back a connection whose response has been read to the end."""
         with self._lock:
             if not self._closed and len(self._idle) < self.max_connections:
                 self._idle.append(connection)
@@ -413,7 +413,7 @@ def send(
     replayable: bool,
     timeout: Timeout,
 ) -> tuple[Connection, http.client.HTTPResponse]:
-    """Send one request and read the status line and headers of its answer.
+    """Send one request and read the status line and headers of its response.
 
     The caller owns the returned connection until it gives it back to the pool. A request
     that fails on a reused connection the daemon has since closed is sent once more on a
@@ -449,7 +449,7 @@ def send(
 def read_body(
     pool: ConnectionPool, connection: Connection, response: http.client.HTTPResponse
 ) -> bytes:
-    """Read a whole answer body and give the connection back (or close it)."""
+    """Read a whole response body and give the connection back (or close it)."""
     try:
         data = response.read()
     except socket.timeout:
@@ -462,7 +462,7 @@ def read_body(
 
 
 def finish(pool: ConnectionPool, connection: Connection, response: http.client.HTTPResponse) -> None:
-    """Give back a connection whose answer was read to the end, or close it if it must."""
+    """Give back a connection whose response was read to the end, or close it if it must."""
     if response.will_close:
         pool.discard(connection)
     else:

@@ -11,7 +11,7 @@
     │                                rejects the client's API version
     ├── StreamError                  a streamed answer is malformed or ends inside a frame or
     │                                a JSON document
-    └── APIError                     the daemon answered with an error status
+    └── APIError                     the daemon responded with an error status
         ├── BadRequest               400
         ├── Unauthorized             401
         ├── Forbidden                403
@@ -92,7 +92,7 @@ class DockerConnectionError(DockerError):
 
 
 class TimeoutError(DockerConnectionError, builtins.TimeoutError):  # noqa: A001
-    """Connecting to the daemon or waiting for its answer took longer than the timeout.
+    """Connecting to the daemon or waiting for its response took longer than the timeout.
 
     `phase` is "connect" or "read" and `timeout` the limit in seconds.
     """
@@ -141,7 +141,7 @@ class APIVersionError(DockerError):
 
 
 class APIError(DockerError):
-    """The daemon answered with an error status.
+    """The daemon responded with an error status.
 
     `status` is the HTTP status, `method` and `path` the request (the path with its
     version prefix, without the query), `message` the daemon's explanation.
@@ -180,7 +180,7 @@ class ServerError(APIError):
 
 
 class StreamError(DockerError):
-    """A streamed answer (logs, attach, events, progress) breaks its own format.
+    """A streamed response (logs, attach, events, progress) breaks its own format.
 
     Raised for a frame header or JSON document that is invalid, and for a body that ends
     inside a frame or a document, which means the connection was cut.
@@ -192,7 +192,7 @@ class ProgressError(APIError):
 
     The daemon sends the status 200 before it knows the outcome, so the failure comes as
     a JSON line with `errorDetail` (and, before API 1.52, `error`). `status` is the
-    answer's status (200), `message` the daemon's message, `code` the `errorDetail`
+    response's status (200), `message` the daemon's message, `code` the `errorDetail`
     code when it has one (a build step's exit code), and `item` the decoded line.
     """
 
@@ -220,7 +220,7 @@ _ERRORS_BY_STATUS: dict[int, type[APIError]] = {
     409: Conflict,
 }
 
-# The daemon's answers to a client API version outside its range, since Engine 17.x:
+# The daemon's responses to a client API version outside its range:
 # "client version 1.43 is too old. Minimum supported API version is 1.44, please upgrade
 # your client to a newer version" and "client version 1.99 is too new. Maximum supported
 # API version is 1.51".
@@ -256,7 +256,7 @@ def error_message_from_body(body: bytes, content_type: str | None) -> str:
     if "html" in (content_type or "").lower() or lowered.startswith(("<!doctype html", "<html")):
         return (
             "the response is an HTML page, not the daemon's JSON error, so something other "
-            f"than the Docker daemon (a proxy or a web server) probably answered: {excerpt}"
+            f"than the Docker daemon (a proxy or a web server) probably responded: {excerpt}"
         )
     if document is not None:
         return f"the response is JSON without a 'message' member: {excerpt}"
@@ -277,7 +277,7 @@ def error_from_response(
     content_type: str | None,
     daemon_max: str | None = None,
 ) -> DockerError:
-    """Build the exception for an error answer.
+    """Build the exception for an error response.
 
     `daemon_max` is the daemon's `Api-Version` response header, when it sent one. A
     rejection of the client's API version becomes an `APIVersionError`, any other
