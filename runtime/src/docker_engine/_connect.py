@@ -125,16 +125,16 @@ def choose_for_pinned(
 ) -> tuple[VersionPackage, str]:
     """Pick the package for a pinned API version: its own, else the closest newer one.
 
-    A newer package speaks an older pinned version correctly, because it knows since
-    which version each operation, parameter and body field exists and refuses the newer
-    ones. An older package would not know the pinned version's additions, so it is never
+    A newer package speaks an older pinned version correctly, because it records since
+    which version each operation, parameter and body field exists and rejects the newer
+    ones. An older package lacks the pinned version's additions, so it is never
     picked.
     """
-    wanted = version_key(version)
+    requested = version_key(version)
     for package in packages:
-        if version_key(package.api_version) == wanted:
+        if version_key(package.api_version) == requested:
             return package, f"the package for API {version}, pinned by {source}"
-    newer = [p for p in packages if version_key(p.api_version) > wanted]
+    newer = [p for p in packages if version_key(p.api_version) > requested]
     if newer:
         return newer[0], (
             f"the closest package newer than API {version} (pinned by {source}), which "

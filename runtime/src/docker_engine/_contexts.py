@@ -33,7 +33,7 @@ class ContextEndpoint:
     # The directory with the context's ca.pem, cert.pem and key.pem, if it has one.
     tls_directory: str | None
     meta_path: str
-    # Where the context's name came from, such as "the DOCKER_CONTEXT environment variable".
+    # The origin of the context's name, such as "the DOCKER_CONTEXT environment variable".
     name_source: str
 
     @property

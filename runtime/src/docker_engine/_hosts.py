@@ -3,7 +3,7 @@
 In order: the `base_url` argument, the DOCKER_HOST environment variable, the current
 Docker context (DOCKER_CONTEXT, else `currentContext` in config.json), then
 unix:///var/run/docker.sock. Every resolved host remembers where it came from, so an
-error can say what was tried.
+error can name what was tried.
 
 Supported hosts:
 

@@ -1,6 +1,6 @@
 """TLS settings for tcp:// and https:// hosts, and the SSL context built from them.
 
-The Docker CLI's conventions apply: a certificate directory holds `ca.pem` (the CA that
+The Docker CLI's conventions apply: a certificate directory contains `ca.pem` (the CA that
 signed the daemon's certificate), `cert.pem` and `key.pem` (the client's certificate and
 key). `ssl` is imported only when a TLS connection is first opened.
 """
