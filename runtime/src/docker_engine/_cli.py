@@ -127,7 +127,13 @@ def collect_version_report(host: str | None) -> tuple[dict[str, Any], str | None
 def format_text(report: dict[str, Any]) -> str:
     client = report["Client"]
     packages = client["Packages"]
-    listed = ", ".join(f"{p['Module']} (API {p['APIVersion']})" for p in packages) or "none"
+    if not packages:
+        listed = "none"
+    elif len(packages) <= 3:
+        listed = ", ".join(f"{p['Module']} (API {p['APIVersion']})" for p in packages)
+    else:
+        versions = ", ".join(p["APIVersion"] for p in packages)
+        listed = f"{len(packages)}, docker_engine_v1_NN for API {versions}"
     lines = [
         "Client:",
         f" Runtime:          {client['Runtime']} {client['Version']} (Python {client['Python']})",
