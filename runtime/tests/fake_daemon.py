@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import socketserver
 import threading
 import time
@@ -64,7 +65,10 @@ class FakeDaemon:
         min_api_version: str | None = "1.44",
         engine_version: str = "29.0.0",
         ping_header: bool = True,
+        tcp_address: str | None = None,
     ) -> None:
+        # With tcp_address ("127.0.0.1" or "::1") it listens on a free TCP port there.
+        self.tcp_address = tcp_address
         self.socket_path = os.path.join(directory, "docker.sock")
         self.host = "unix://" + self.socket_path
         self.api_version = api_version
@@ -75,7 +79,7 @@ class FakeDaemon:
         self.requests: list[Recorded] = []
         self.connections = 0
         self._lock = threading.Lock()
-        self._server: _Server | None = None
+        self._server: socketserver.BaseServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- setup ---
@@ -89,8 +93,15 @@ class FakeDaemon:
         class Handler(_Handler):
             fake = daemon
 
-        server = _Server(self.socket_path, Handler)
-        server.daemon_threads = True
+        server: socketserver.BaseServer
+        if self.tcp_address is None:
+            server = _Server(self.socket_path, Handler)
+        else:
+            server_class = _TCP6Server if ":" in self.tcp_address else _TCPServer
+            server = server_class((self.tcp_address, 0), Handler)
+            port = server.server_address[1]
+            name = f"[{self.tcp_address}]" if ":" in self.tcp_address else self.tcp_address
+            self.host = f"tcp://{name}:{port}"
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
@@ -161,6 +172,18 @@ class _Server(socketserver.ThreadingUnixStreamServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that close a stream early leave the handler writing to a closed socket.
         pass
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class _TCP6Server(_TCPServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -412,3 +412,25 @@ def test_models_module_cached_per_class() -> None:
     assert Client47.MODELS_MODULE == sample_api.__name__
     assert Client47._plans is not Client43._plans
     assert ResponseKind.BYTES.value == "bytes"
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+def test_tcp_host_header_and_connect(short_tmp: str, address: str) -> None:
+    import socket
+
+    if address == "::1" and not socket.has_ipv6:
+        pytest.skip("this machine has no IPv6")
+    try:
+        daemon = FakeDaemon(short_tmp, tcp_address=address).start()
+    except OSError as error:
+        pytest.skip(f"cannot listen on {address}: {error}")
+    try:
+        daemon.route("GET", "/containers/json", Answer(200, []))
+        client = Client47(daemon.host, version="1.47")
+        assert client.call(CONTAINER_LIST, {}) == []
+        port = daemon.host.rsplit(":", 1)[1]
+        expected = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        assert daemon.requests[0].headers["Host"] == expected
+        assert client.host.hostname == address
+    finally:
+        daemon.stop()
