@@ -434,3 +434,26 @@ def test_tcp_host_header_and_connect(short_tmp: str, address: str) -> None:
         assert client.host.hostname == address
     finally:
         daemon.stop()
+
+
+def test_shared_client_across_threads(fake_daemon: FakeDaemon) -> None:
+    fake_daemon.route("GET", "/containers/json", Answer(200, CONTAINERS, delay=0.005))
+    client = Client47(fake_daemon.host, version="1.47", max_connections=3)
+    failures: list[BaseException] = []
+    results: list[int] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                results.append(len(client.call(CONTAINER_LIST, {})))
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion
+            failures.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert results == [1] * 160
+    assert 1 <= fake_daemon.connections <= 3
