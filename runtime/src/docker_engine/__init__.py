@@ -50,6 +50,15 @@ if TYPE_CHECKING:
     from docker_engine._negotiation import DaemonVersion
     from docker_engine._timeout import Timeout
     from docker_engine._tls import TLSConfig
+    from docker_engine._auth import (
+        auth_config,
+        find_credentials,
+        registry_auth_header,
+        registry_config_header,
+    )
+    from docker_engine._buildcontext import BuildContext
+    from docker_engine._dockerignore import DockerIgnore
+    from docker_engine._exec import ExecResult, exec_run
 
 # Names imported on first access, so that importing a version package stays cheap.
 _LAZY = {
@@ -57,6 +66,15 @@ _LAZY = {
     "DockerHost": "docker_engine._hosts",
     "TLSConfig": "docker_engine._tls",
     "Timeout": "docker_engine._timeout",
+    # Streams, exec, build contexts and registry credentials.
+    "BuildContext": "docker_engine._buildcontext",
+    "DockerIgnore": "docker_engine._dockerignore",
+    "ExecResult": "docker_engine._exec",
+    "exec_run": "docker_engine._exec",
+    "auth_config": "docker_engine._auth",
+    "find_credentials": "docker_engine._auth",
+    "registry_auth_header": "docker_engine._auth",
+    "registry_config_header": "docker_engine._auth",
 }
 
 
@@ -99,6 +117,7 @@ __all__ = [
     "BaseClient",
     "BinaryBody",
     "BodyKind",
+    "BuildContext",
     "ByteStream",
     "ConfigurationError",
     "Conflict",
@@ -106,6 +125,8 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerHost",
+    "DockerIgnore",
+    "ExecResult",
     "Forbidden",
     "Group",
     "InvalidArgument",
@@ -123,9 +144,14 @@ __all__ = [
     "TimeoutError",
     "Unauthorized",
     "__version__",
+    "auth_config",
     "connect",
     "errors",
+    "exec_run",
+    "find_credentials",
     "installed_packages",
+    "registry_auth_header",
+    "registry_config_header",
 ]
 
 
