@@ -91,6 +91,20 @@ def method_docstring(operation: OperationPlan, indent: int = 8) -> str:
     return docstring(docstring_body(*sections), indent)
 
 
+# The asyncio counterparts of the stream types that sync methods return.
+_ASYNC_STREAM_TYPES = ("ByteStream", "FrameStream", "HijackedStream", "JSONStream", "ProgressStream")
+
+
+def async_annotation(annotation: str, is_async: bool) -> str:
+    """Return the return annotation of the async variant of a method."""
+    if not is_async:
+        return annotation
+    for name in _ASYNC_STREAM_TYPES:
+        if annotation == name or annotation.startswith(name + "["):
+            return "Async" + annotation
+    return annotation
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -103,6 +117,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["pystr"] = pystr
     environment.filters["docstring"] = docstring
     environment.filters["method_docstring"] = method_docstring
+    environment.filters["async_annotation"] = async_annotation
     environment.globals["first_version"] = FIRST_API_VERSION
     return environment
 
@@ -115,6 +130,19 @@ class Renderer:
 
     def _render(self, name: str, **context: Any) -> str:
         return self._environment.get_template(name).render(**context)
+
+    def _client_module(self, plan: PackagePlan, is_async: bool) -> PythonModule:
+        """Render `Client`, or `AsyncClient`, from the same templates."""
+        context = {"plan": plan, "is_async": is_async, "prefix": "Async" if is_async else ""}
+        chunks = [self._render("package/client/header.py.j2", **context)]
+        for group in plan.groups:
+            chunks.append(self._render("package/client/group.py.j2", group=group, **context))
+            chunks.extend(
+                self._render("package/client/method.py.j2", op=op, **context)
+                for op in group.operations
+            )
+        chunks.append(self._render("package/client/client.py.j2", **context))
+        return PythonModule(tuple(chunks))
 
     def render(self, plan: PackagePlan) -> RenderedPackage:
         """Render every file of the version package described by `plan`."""
@@ -133,20 +161,7 @@ class Renderer:
             ),
             separator="\n\n",
         )
-        client = PythonModule(
-            (
-                render("package/client/header.py.j2", plan=plan),
-                *(
-                    chunk
-                    for group in plan.groups
-                    for chunk in (
-                        render("package/client/group.py.j2", group=group),
-                        *(render("package/client/method.py.j2", op=op) for op in group.operations),
-                    )
-                ),
-                render("package/client/client.py.j2", plan=plan),
-            )
-        )
+        client, async_client = (self._client_module(plan, is_async) for is_async in (False, True))
         init = PythonModule((render("package/__init__.py.j2", plan=plan),))
         versions = {
             "package_version": PACKAGE_VERSION,
@@ -162,6 +177,7 @@ class Renderer:
                 f"{package}/models.py": models,
                 f"{package}/_operations.py": operations,
                 f"{package}/_client.py": client,
+                f"{package}/_async_client.py": async_client,
             },
             files={
                 "pyproject.toml": render("package/pyproject.toml.j2", plan=plan, **versions),
