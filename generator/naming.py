@@ -14,6 +14,22 @@ _WORD = re.compile(r"IPv[46]|IOps|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+
 # trailing underscore so it does not shadow the method.
 _RESERVED_MEMBERS = frozenset({"extra", "from_dict", "to_dict"})
 
+# The public attributes of the runtime's BaseClient: a group named like one of them would
+# replace it on the generated Client (a tag "Call" would break every method).
+RESERVED_CLIENT_ATTRIBUTES = frozenset(
+    {"api_version", "call", "close", "daemon_version", "host", "negotiate", "negotiation_reason"}
+)
+
+# Module-level names that the generated models module imports or that its annotations use.
+# A class or alias with one of these names would change what the annotations mean: a
+# definition named "list" would turn every `list[...]` into a subscript of that class.
+RESERVED_MODULE_NAMES = frozenset(
+    {
+        "Any", "Mapping", "Sequence", "Model", "BinaryBody", "annotations", "models",
+        "bool", "bytes", "dict", "float", "int", "list", "str",
+    }
+)
+
 # Groups whose tag is a countable noun are named in the plural: `client.containers`.
 _PLURAL_TAGS = frozenset(
     {"Container", "Image", "Network", "Volume", "Node", "Service", "Task", "Secret", "Config", "Plugin"}
@@ -73,10 +89,21 @@ def parameter_name(wire_name: str) -> str:
     return safe_identifier(snake_case(wire_name))
 
 
+def class_name(definition: str) -> str:
+    """Return the Python class (or alias) name of a definition: "HostConfig" stays, "1st.item" -> "N1stItem"."""
+    name = definition if definition.isidentifier() else pascal_case(definition)
+    if keyword.iskeyword(name) or name in RESERVED_MODULE_NAMES:
+        return name + "_"
+    return name
+
+
 def group_attribute(tag: str) -> str:
     """Return the client attribute for a tag: "Container" -> "containers"."""
     name = snake_case(tag)
-    return name + "s" if tag in _PLURAL_TAGS else name
+    name = name + "s" if tag in _PLURAL_TAGS else name
+    if name in RESERVED_CLIENT_ATTRIBUTES:
+        return name + "_"
+    return safe_identifier(name)
 
 
 def group_class(tag: str) -> str:
@@ -99,4 +126,8 @@ def method_name(operation_id: str, tag: str) -> str:
             if remaining:
                 parts = remaining
             break
-    return safe_identifier("_".join(parts))
+    name = "_".join(parts)
+    if not name or name[0].isdigit():
+        # "2fast" or "--": snake_case makes an identifier of any name.
+        name = snake_case(operation_id)
+    return safe_identifier(name)

@@ -60,6 +60,10 @@ JSON_QUERY_PARAMETERS = {
 
 _SCALAR_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
+# Names a generated method uses besides its arguments: its own parameters, and the module's
+# `cast` and `ops`, which its body calls and would be shadowed by an argument of that name.
+_METHOD_NAMES = ("self", "body", "request_timeout", "cast", "ops")
+
 _BINARY_CONTENT_TYPES = ("application/x-tar", "application/octet-stream")
 
 
@@ -213,8 +217,7 @@ class _TypeNamer:
 
     def plan_definitions(self) -> None:
         for name in sorted(self.model.definitions):
-            python_name = name if name.isidentifier() else naming.pascal_case(name)
-            self.definition_names[name] = self._unique(python_name)
+            self.definition_names[name] = self._unique(naming.class_name(name))
         for name in sorted(self.model.definitions):
             schema = self.model.definitions[name].schema
             python_name = self.definition_names[name]
@@ -320,6 +323,8 @@ def plan_package(model: ApiModel, history: FeatureHistory | None = None) -> Pack
         group.operations.append(_plan_operation(model, namer, history, operation))
 
     ordered_groups = sorted(groups.values(), key=lambda g: g.attribute)
+    _make_group_names_unique(ordered_groups)
+    _make_constants_unique([operation for group in ordered_groups for operation in group.operations])
     for group in ordered_groups:
         _make_method_names_unique(group)
         group.operations.sort(key=lambda op: op.method_name)
@@ -337,12 +342,37 @@ def plan_package(model: ApiModel, history: FeatureHistory | None = None) -> Pack
 
 
 def _make_method_names_unique(group: GroupPlan) -> None:
-    seen: dict[str, int] = {}
+    # The first operation (by operationId) keeps the short name; the others are named after
+    # their whole operationId, with underscores appended while that is taken as well.
+    taken: set[str] = set()
     for operation in sorted(group.operations, key=lambda op: op.operation_id):
-        count = seen.get(operation.method_name, 0)
-        seen[operation.method_name] = count + 1
-        if count:
-            operation.method_name = naming.snake_case(operation.operation_id)
+        if operation.method_name in taken:
+            operation.method_name = naming.safe_identifier(naming.snake_case(operation.operation_id))
+        while operation.method_name in taken:
+            operation.method_name += "_"
+        taken.add(operation.method_name)
+
+
+def _make_group_names_unique(groups: list[GroupPlan]) -> None:
+    # Tags such as "my tag" and "my-tag" get the same attribute and class name.
+    attributes: set[str] = set()
+    class_names: set[str] = set()
+    for group in groups:
+        while group.attribute in attributes:
+            group.attribute += "_"
+        while group.class_name in class_names:
+            group.class_name = group.class_name.removesuffix("API") + "_API"
+        attributes.add(group.attribute)
+        class_names.add(group.class_name)
+
+
+def _make_constants_unique(operations: list[OperationPlan]) -> None:
+    # operationIds such as "Item-Create" and "ItemCreate" get the same constant name.
+    taken: set[str] = set()
+    for operation in sorted(operations, key=lambda op: op.operation_id):
+        while operation.constant in taken:
+            operation.constant += "_"
+        taken.add(operation.constant)
 
 
 def _plan_operation(
@@ -367,9 +397,9 @@ def _plan_operation(
         for location in ("query", "header")
         for p in operation.parameters_in(location)
     ]
-    taken = {argument.python_name for argument in path_arguments}
-    for argument in keyword_arguments:
-        while argument.python_name in taken or argument.python_name in ("self", "body", "request_timeout"):
+    taken = set(_METHOD_NAMES)
+    for argument in [*path_arguments, *keyword_arguments]:
+        while argument.python_name in taken:
             argument.python_name += "_"
         taken.add(argument.python_name)
 
