@@ -214,6 +214,8 @@ class _TypeNamer:
         self.definition_names: dict[str, str] = {}
         # Inline object schemas, by identity, to the class made for each.
         self._inline: dict[int, str] = {}
+        # The definitions whose alias is being spelled out at the moment.
+        self._aliases_spelling: set[str] = set()
 
     def plan_definitions(self) -> None:
         for name in sorted(self.model.definitions):
@@ -259,8 +261,15 @@ class _TypeNamer:
             if self._is_class(target):
                 return self.definition_names[schema.ref]
             # Aliases are spelled out where they are used, so no module-level name has to be
-            # defined before the classes that use it.
-            return self.spell(target, self.definition_names[schema.ref])
+            # defined before the classes that use it. An alias that contains itself (a map of
+            # maps of the same kind) would never end, so its inner occurrence is spelled Any.
+            if schema.ref in self._aliases_spelling:
+                return "Any"
+            self._aliases_spelling.add(schema.ref)
+            try:
+                return self.spell(target, self.definition_names[schema.ref])
+            finally:
+                self._aliases_spelling.discard(schema.ref)
         if self._is_class(schema):
             # The model reuses schema objects, so one inline object is one class however
             # often its type is spelled.
