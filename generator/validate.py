@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 SEVERITIES = ("warning", "error")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+_DEFINITIONS_PREFIX = "#/definitions/"
 # Validator messages repeat the offending value, which can be a whole schema.
 MAX_MESSAGE_LENGTH = 300
 # Bump when the cached result format changes.
@@ -259,6 +260,76 @@ def _check_schemas(document: dict[str, Any]) -> Iterator[_Problem]:
                     )
 
 
+def _shape_references(schema: Any) -> Iterator[tuple[list[str], str]]:
+    """Yield (tokens, definition) for the references that a schema's own shape is made of.
+
+    That is its `$ref`, and the `$ref`s among its `allOf` parts, but not references below its
+    properties or items: a definition may contain itself there (a tree), but it cannot be
+    nothing but itself.
+    """
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_DEFINITIONS_PREFIX):
+        yield ["$ref"], ref[len(_DEFINITIONS_PREFIX) :].replace("~1", "/").replace("~0", "~")
+        return
+    parts = schema.get("allOf")
+    if isinstance(parts, list):
+        for index, part in enumerate(parts):
+            for tokens, name in _shape_references(part):
+                yield ["allOf", str(index), *tokens], name
+
+
+def _check_definition_cycles(document: dict[str, Any]) -> Iterator[_Problem]:
+    definitions = document.get("definitions")
+    if not isinstance(definitions, dict):
+        return
+    edges = {
+        name: [(tokens, target) for tokens, target in _shape_references(schema) if target in definitions]
+        for name, schema in definitions.items()
+    }
+
+    # A depth-first search from each definition in turn. A reference back into the current
+    # path closes a cycle, which is reported once, at its alphabetically first definition.
+    reported: set[tuple[str, ...]] = set()
+    finished: set[str] = set()
+    for start in sorted(edges):
+        if start in finished:
+            continue
+        path = [start]
+        stack = [iter(edges[start])]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                finished.add(path.pop())
+                continue
+            _, target = step
+            if target in path:
+                cycle = path[path.index(target) :]
+                first = cycle.index(min(cycle))
+                canonical = tuple(cycle[first:] + cycle[:first])
+                if canonical not in reported:
+                    reported.add(canonical)
+                    yield _cycle_problem(canonical, edges)
+            elif target not in finished:
+                path.append(target)
+                stack.append(iter(edges[target]))
+
+
+def _cycle_problem(cycle: tuple[str, ...], edges: dict[str, list[tuple[list[str], str]]]) -> _Problem:
+    origin = cycle[0]
+    successor = cycle[1] if len(cycle) > 1 else origin
+    tokens = next(tokens for tokens, target in edges[origin] if target == successor)
+    chain = " -> ".join([*cycle, origin])
+    return _Problem(
+        "ref-cycle",
+        join_pointer(["definitions", origin, *tokens]),
+        f"definition {origin!r} is made of itself through $ref or allOf ({chain}), so it has no "
+        "shape; a definition may refer to itself only below its properties, items or additionalProperties",
+    )
+
+
 def _own_checks(document: dict[str, Any]) -> list[_Problem]:
     """Run the project's own structural checks (the ones the generator relies on)."""
     problems = []
@@ -277,6 +348,7 @@ def _own_checks(document: dict[str, Any]) -> list[_Problem]:
     problems += _check_refs(document)
     problems += _check_operations(document)
     problems += _check_schemas(document)
+    problems += _check_definition_cycles(document)
     return problems
 
 
