@@ -86,6 +86,15 @@ def fingerprint(manifest: Manifest) -> str:
     return digest.hexdigest()
 
 
+def builds_folder(link: Path) -> Path:
+    """Return the folder of `link`'s builds: `.generated` beside `generated`, `.out` beside `out`.
+
+    Each link has its own folder, so that generating into two links in one folder never
+    removes the build the other one points to.
+    """
+    return link.parent / f".{link.name}"
+
+
 def current_build(link: Path = GENERATED_LINK) -> Path | None:
     """Return the build folder that the `generated` link points to, if there is one."""
     if link.is_symlink():
@@ -118,8 +127,8 @@ def generate(
 ) -> BuildReport:
     """Render the packages of `versions` (all when None) into a new build and swap it in.
 
-    `link` is the `generated` link to replace; its builds live in a `.generated` folder beside
-    it. `format_cache` is where black's results persist (None keeps them in memory only).
+    `link` is the `generated` link to replace; its builds live in `builds_folder(link)`
+    beside it. `format_cache` is where black's results persist (None keeps them in memory only).
     """
     started = time.perf_counter()
     say = progress or (lambda line: None)
@@ -128,13 +137,15 @@ def generate(
     requested = [entry.version for entry in entries]
     all_versions = manifest.versions
 
-    builds_dir = link.parent / ".generated"
     _ensure_link_layout(link)
     previous = current_build(link)
     stamp = read_stamp(previous)
     digest = fingerprint(manifest)
-    previous_versions = set(stamp.get("versions", []))  # type: ignore[call-overload]
-    if not force and stamp.get("fingerprint") == digest and set(requested) <= previous_versions:
+    previous_versions = _stamp_versions(stamp)
+    # A package rendered from a spec file outside the manifest is never up to date.
+    spec_files = _stamp_spec_files(stamp)
+    manifest_versions = previous_versions - set(spec_files)
+    if not force and stamp.get("fingerprint") == digest and set(requested) <= manifest_versions:
         return BuildReport(up_to_date=True, target=link, seconds=time.perf_counter() - started)
 
     # Every spec is read, even for one requested version: the feature history of a
@@ -144,18 +155,118 @@ def generate(
     history = build_history(models)
     by_version = {model.version: model for model in models}
 
+    carried_spec_files = {
+        version: origin for version, origin in spec_files.items() if version not in requested
+    }
+    reports, carried, formatter = _render_and_swap(
+        [by_version[version] for version in requested],
+        history,
+        link=link,
+        previous=previous,
+        carry=previous_versions - set(requested),
+        stamp={"fingerprint": digest},
+        spec_files=carried_spec_files,
+        format_cache=format_cache,
+        say=say,
+    )
+    return BuildReport(
+        up_to_date=False,
+        target=link,
+        versions=reports,
+        carried_over=sorted(carried),
+        formatted_chunks=formatter.formatted_count,
+        reused_chunks=formatter.reused_count,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def generate_spec(
+    model: ApiModel,
+    history: FeatureHistory,
+    *,
+    origin: dict[str, str],
+    progress: Progress | None = None,
+    link: Path = GENERATED_LINK,
+    format_cache: Path | None = FORMAT_CACHE,
+) -> BuildReport:
+    """Render the package of one spec file's model into a new build and swap it in.
+
+    The spec file is one outside the manifest, already validated and built into `model`;
+    `origin` (its file and checksum) is recorded in the build's stamp, so that a later
+    `generate` renders that version from the manifest again. The current build's other
+    versions are carried over, and its fingerprint is kept, since it still describes them.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda line: None)
+    _ensure_link_layout(link)
+    previous = current_build(link)
+    stamp = read_stamp(previous)
+    spec_files = {
+        version: recorded for version, recorded in _stamp_spec_files(stamp).items() if version != model.version
+    }
+    spec_files[model.version] = origin
+
+    reports, carried, formatter = _render_and_swap(
+        [model],
+        history,
+        link=link,
+        previous=previous,
+        carry=_stamp_versions(stamp) - {model.version},
+        stamp={"fingerprint": stamp.get("fingerprint")},
+        spec_files=spec_files,
+        format_cache=format_cache,
+        say=say,
+    )
+    return BuildReport(
+        up_to_date=False,
+        target=link,
+        versions=reports,
+        carried_over=sorted(carried),
+        formatted_chunks=formatter.formatted_count,
+        reused_chunks=formatter.reused_count,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _stamp_versions(stamp: dict[str, object]) -> set[str]:
+    versions = stamp.get("versions")
+    return {version for version in versions if isinstance(version, str)} if isinstance(versions, list) else set()
+
+
+def _stamp_spec_files(stamp: dict[str, object]) -> dict[str, object]:
+    """Return the versions of a build that were rendered from spec files, with their origin."""
+    spec_files = stamp.get("spec_files")
+    return dict(spec_files) if isinstance(spec_files, dict) else {}
+
+
+def _render_and_swap(
+    models: Sequence[ApiModel],
+    history: FeatureHistory,
+    *,
+    link: Path,
+    previous: Path | None,
+    carry: set[str],
+    stamp: dict[str, object],
+    spec_files: dict[str, object],
+    format_cache: Path | None,
+    say: Progress,
+) -> tuple[list[VersionReport], list[str], Formatter]:
+    """Render `models` and the carried-over versions into a new build, then point `link` at it.
+
+    Returns the report of each rendered version, the versions carried over from `previous`,
+    and the formatter (for its counts). On any failure the new build is removed and `link`
+    is left as it was.
+    """
     renderer = Renderer()
     rendered: list[RenderedPackage] = []
     reports: list[VersionReport] = []
-    plans: dict[str, PackagePlan] = {}
-    for version in requested:
+    for model in models:
         version_started = time.perf_counter()
-        plan = plan_package(by_version[version], history)
-        plans[version] = plan
+        plan = plan_package(model, history)
         rendered.append(renderer.render(plan))
         reports.append(
             VersionReport(
-                version=version,
+                version=model.version,
                 operations=len(plan.operations),
                 classes=len(plan.classes),
                 lines=0,
@@ -168,6 +279,7 @@ def generate(
     formatter.format_modules(module for package in rendered for module in package.modules.values())
     format_seconds = time.perf_counter() - format_started
 
+    builds_dir = builds_folder(link)
     builds_dir.mkdir(exist_ok=True)
     build = builds_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
@@ -179,11 +291,15 @@ def generate(
                 f"{report.version:>5}  {report.operations:4d} operations  {report.classes:4d} models"
                 f"  {report.lines:7,d} lines  {report.seconds:5.2f} s"
             )
-        carried = _carry_over(previous, build, previous_versions - set(requested))
-        written_versions = sorted({*requested, *carried}, key=lambda v: tuple(map(int, v.split("."))))
-        (build / STAMP_NAME).write_text(
-            json.dumps({"fingerprint": digest, "versions": written_versions}, indent=2) + "\n"
+        carried = _carry_over(previous, build, carry)
+        written_versions = sorted(
+            {*(model.version for model in models), *carried}, key=lambda v: tuple(map(int, v.split(".")))
         )
+        contents: dict[str, object] = {**stamp, "versions": written_versions}
+        kept_spec_files = {version: origin for version, origin in spec_files.items() if version in written_versions}
+        if kept_spec_files:
+            contents["spec_files"] = kept_spec_files
+        (build / STAMP_NAME).write_text(json.dumps(contents, indent=2) + "\n")
         _fsync_tree(build)
         _swap_link(link, build)
     except BaseException:
@@ -191,16 +307,7 @@ def generate(
         raise
     formatter.save()
     _remove_old_builds(builds_dir, keep=build)
-
-    return BuildReport(
-        up_to_date=False,
-        target=link,
-        versions=reports,
-        carried_over=sorted(carried),
-        formatted_chunks=formatter.formatted_count,
-        reused_chunks=formatter.reused_count,
-        seconds=time.perf_counter() - started,
-    )
+    return reports, carried, formatter
 
 
 def _write_package(build: Path, package: RenderedPackage, formatter: Formatter) -> int:
@@ -259,7 +366,7 @@ def _ensure_link_layout(link: Path) -> None:
 
 
 def _swap_link(link: Path, build: Path) -> None:
-    temporary = link.with_name(f".generated-link-{os.getpid()}")
+    temporary = link.with_name(f".{link.name}-link-{os.getpid()}")
     temporary.unlink(missing_ok=True)
     os.symlink(os.path.relpath(build, link.parent), temporary)
     os.replace(temporary, link)

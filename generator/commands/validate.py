@@ -6,7 +6,9 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
+from generator.errors import GeneratorError
 from generator.fetch import resolve_source
 from generator.manifest import load_manifest, version_key
 from generator.validate import VersionReport, validate_reports
@@ -32,6 +34,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         metavar="VERSION",
         help="API versions such as 1.41 (default: all)",
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        metavar="FILE",
+        help="validate this spec file instead of the manifest's versions (never cached)",
+    )
+    parser.add_argument(
+        "--version",
+        dest="spec_version",
+        metavar="VERSION",
+        help="the API version of --spec FILE (default: its info.version, else its name v1.NN.yaml)",
+    )
+    parser.add_argument(
+        "--no-corrections",
+        action="store_true",
+        help="validate --spec FILE as it is, without the corrections for its version",
     )
 
 
@@ -91,15 +110,32 @@ def _print_results(reports: Sequence[VersionReport]) -> None:
             )
 
 
+def _validate_spec(args: argparse.Namespace) -> VersionReport:
+    from generator.spec_file import check_spec, load_spec_file, version_report
+
+    if args.versions or args.source:
+        raise GeneratorError(
+            "--spec validates one spec file: drop the VERSION arguments and --from, or drop --spec"
+        )
+    spec = load_spec_file(args.spec, args.spec_version)
+    report = version_report(spec, check_spec(spec, [] if args.no_corrections else None))
+    print(f"{report.version:<5} checked {spec.label}", file=sys.stderr, flush=True)
+    return report
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    source = resolve_source(args.source)
-    reports = validate_reports(
-        args.versions or None,
-        source,
-        use_cache=not args.no_cache,
-        progress=_print_progress,
-    )
+    if args.spec is not None:
+        reports = [_validate_spec(args)]
+    elif args.spec_version is not None or args.no_corrections:
+        raise GeneratorError("--version and --no-corrections apply to --spec FILE only")
+    else:
+        reports = validate_reports(
+            args.versions or None,
+            resolve_source(args.source),
+            use_cache=not args.no_cache,
+            progress=_print_progress,
+        )
     _print_results(reports)
 
     errors = sum(report.errors for report in reports)
@@ -113,9 +149,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if failed:
-        print(
-            f"validation failed for {', '.join(failed)}; see the findings above",
-            file=sys.stderr,
-        )
+        subject = f"{args.spec} (API {failed[0]})" if args.spec is not None else ", ".join(failed)
+        print(f"validation failed for {subject}; see the findings above", file=sys.stderr)
         return 1
     return 0
