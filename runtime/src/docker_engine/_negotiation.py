@@ -109,17 +109,26 @@ def probe_daemon(get: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> 
     """Ask the daemon for its API version range with `GET /_ping` and `GET /version`.
 
     `get(path)` sends an unversioned GET and returns the status, headers and body; it
-    raises DockerConnectionError when the daemon cannot be reached.
+    raises DockerConnectionError when the daemon cannot be reached. The asyncio client
+    sends the same two requests and reads them with the same two functions.
     """
-    import json
+    ping_version = read_ping(*get("/_ping"))
+    return read_version(ping_version, *get("/version"))
 
-    status, headers, body = get("/_ping")
+
+def read_ping(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
+    """Check the response to `GET /_ping`; return its Api-Version header, if any."""
     if status != 200:
         raise error_from_response(status, "GET", "/_ping", body, _header(headers, "Content-Type"))
-    ping_version = _header(headers, "Api-Version")
+    return _header(headers, "Api-Version")
 
-    # The 1.25 to 1.27 specs document no headers on /_ping; /version has both numbers.
-    status, headers, body = get("/version")
+
+def read_version(
+    ping_version: str | None, status: int, headers: Mapping[str, str], body: bytes
+) -> DaemonVersion:
+    """Build the DaemonVersion from the response to `GET /version` and the ping's header."""
+    import json
+
     if status != 200:
         raise error_from_response(
             status, "GET", "/version", body, _header(headers, "Content-Type")
@@ -131,6 +140,7 @@ def probe_daemon(get: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> 
     if not isinstance(details, dict):
         raise DockerError("GET /version returned JSON that is not an object")
 
+    # The 1.25 to 1.27 specs document no headers on /_ping; /version has both numbers.
     maximum = ping_version or details.get("ApiVersion")
     if not isinstance(maximum, str) or not is_valid_version(maximum):
         raise DockerError(
