@@ -133,6 +133,8 @@ class StreamDaemon:
                     handler = _default_route
                 if not handler(request, connection):
                     return
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client closed its stream early, which tests do on purpose
         except Exception as error:  # noqa: BLE001 - kept for the test to inspect
             self.errors.append(error)
         finally:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from docker_engine._operation import BodyKind, Location, Operation, Parameter, ResponseKind
 from docker_engine.errors import InvalidArgument
 
+from docker_engine._hijack import TTY_EOF
+
 if TYPE_CHECKING:
     from docker_engine._client import BaseClient
     from docker_engine._hijack import HijackedStream
@@ -78,7 +80,8 @@ def exec_run(
     `cmd` is a list of arguments, or a string split like a shell would split it. No
     shell runs it: pass ["sh", "-c", "..."] for that. With `stdin`, the command's stdin
     receives those bytes and then ends; without, it is not attached. With `tty`, the
-    command runs in a TTY and all its output is stdout. `env` is a mapping or a list of
+    command runs in a TTY, all its output is stdout (the TTY echoes `stdin` there too),
+    and `stdin` is ended with the terminal's end-of-file character. `env` is a mapping or a list of
     "NAME=value" strings. `timeout` limits the command's run in seconds and raises
     TimeoutError; the command keeps running in the container after that.
     """
@@ -108,6 +111,12 @@ def exec_run(
 
     created = client.call(EXEC_CREATE, {"id": container}, body=config)
     exec_id = created["Id"]
+
+    if tty and stdin is not None:
+        # Closing stdin would make the daemon stop forwarding a TTY's output, so the
+        # terminal ends the input instead: a first TTY_EOF sends a last unfinished line,
+        # and one at the start of a line is the end of file.
+        stdin += TTY_EOF if stdin.endswith(b"\n") or not stdin else TTY_EOF * 2
 
     stream: HijackedStream
     with client.call(EXEC_START, {"id": exec_id}, body={"Detach": False, "Tty": tty}) as stream:

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("docker_engine")
 
+# The end-of-file character of a terminal in canonical mode (Ctrl-D). At the start of a
+# line, it makes the program's next read return end of file.
+TTY_EOF = b"\x04"
+
 
 class HijackedStream(FrameStream):
     """The bidirectional stream of an attach or exec start.
@@ -35,6 +39,10 @@ class HijackedStream(FrameStream):
     bytes to the process's stdin and `close_write()` ends its stdin while output is still
     read. `communicate(input)` does all three without the risk of a deadlock. The daemon
     closes the connection when the output ends, so the connection is never reused.
+
+    With a TTY (`multiplexed` is False), the daemon ends the output as soon as stdin
+    ends, even though the process may still run. To end a TTY program's input, write the
+    terminal's end-of-file character instead (TTY_EOF, after a newline) and read on.
 
     Over TLS, `close_write()` shuts down the TCP connection's writing side without a TLS
     close_notify alert, as the Docker CLI does. The daemon reads that as the end of stdin.
@@ -133,9 +141,13 @@ class HijackedStream(FrameStream):
         """Send `input` to stdin, close stdin, read all output; return `(stdout, stderr)`.
 
         Reading and writing alternate in one thread as the socket allows, so a process
-        that writes a lot before reading all its input does not block the exchange. With
-        a TTY all output is stdout. `timeout` limits the whole exchange in seconds and
-        raises TimeoutError. Call it instead of iterating, not after.
+        that writes a lot before reading all its input does not block the exchange.
+        `timeout` limits the whole exchange in seconds and raises TimeoutError. Call it
+        instead of iterating, not after.
+
+        With a TTY, all output is stdout, and stdin stays open after `input` because
+        closing it would end the output. `input` must then end the program's input
+        itself, with TTY_EOF for a program that reads to the end.
         """
         if getgeneratorstate(self._items) != "GEN_CREATED":  # type: ignore[arg-type]
             raise StreamError("communicate() must be called before iterating over the stream")
@@ -185,7 +197,9 @@ class HijackedStream(FrameStream):
             would_block += (ssl.SSLWantReadError, ssl.SSLWantWriteError)
         deadline = None if timeout is None else time.monotonic() + timeout
 
-        if not pending:
+        # With a TTY, the daemon stops sending output once stdin ends.
+        end_stdin = self.multiplexed
+        if not pending and end_stdin:
             self.close_write()
         previous_timeout = sock.gettimeout()
         sock.settimeout(0.0)
@@ -218,7 +232,8 @@ class HijackedStream(FrameStream):
                         sent = len(pending)
                     pending = pending[sent:]
                     if not pending:
-                        self.close_write()
+                        if end_stdin:
+                            self.close_write()
                         selector.modify(sock, selectors.EVENT_READ)
 
                 if mask & selectors.EVENT_READ:

@@ -79,6 +79,11 @@ class _Stream:
         self._closed_by_caller = False
 
     @property
+    def status(self) -> int:
+        """Return the response's HTTP status (101 for a hijacked connection)."""
+        return self._exchange.response.status
+
+    @property
     def headers(self) -> dict[str, str]:
         """Return the response's headers."""
         return dict(self._exchange.response.getheaders())
@@ -487,9 +492,16 @@ def _describe_request(exchange: Exchange) -> str:
     return f"{exchange.operation.method.upper()} {_request_path(exchange)}"
 
 
-# HijackedStream extends FrameStream in a module of its own, which imports this one, so
-# it is imported last. The docker_engine package looks all stream types up here.
-from docker_engine._hijack import HijackedStream  # noqa: E402
+def __getattr__(name: str) -> Any:
+    # HijackedStream extends FrameStream in a module of its own, which imports this one,
+    # so it is imported on first access. The docker_engine package looks all stream
+    # types up here.
+    if name == "HijackedStream":
+        from docker_engine._hijack import HijackedStream
+
+        return HijackedStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FrameStream",
