@@ -17,7 +17,7 @@ import http.client
 import logging
 import socket
 import threading
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from docker_engine._hosts import DockerHost
 from docker_engine._timeout import Timeout, as_timeout
@@ -136,31 +136,32 @@ class UnixTransport(Transport):
         try:
             sock.settimeout(connect_timeout)
             sock.connect(path)
-        except FileNotFoundError:
+        except OSError as error:
             sock.close()
+            self.raise_connect_error(error, connect_timeout)
+        return sock
+
+    def raise_connect_error(self, error: OSError, connect_timeout: float | None) -> NoReturn:
+        """Raise the error that explains a failed connect; called in its except block."""
+        path = self.host.socket_path
+        if isinstance(error, FileNotFoundError):
             raise self.connection_error(
                 f"the socket {path} does not exist. Is the daemon running, and is this "
                 "the right host? Set DOCKER_HOST or pass base_url to use another"
             ) from None
-        except PermissionError:
-            sock.close()
+        if isinstance(error, PermissionError):
             raise self.connection_error(
                 f"permission denied on {path}: run as root or as a member of the group "
                 "that owns the socket (usually 'docker')"
             ) from None
-        except ConnectionRefusedError:
-            sock.close()
+        if isinstance(error, ConnectionRefusedError):
             raise self.connection_error(
                 f"nothing is listening on {path}: the daemon is not running, or it left a "
                 "stale socket behind"
             ) from None
-        except socket.timeout:
-            sock.close()
+        if isinstance(error, socket.timeout):
             raise self.timeout_error("connect", connect_timeout) from None
-        except OSError as error:
-            sock.close()
-            raise self.connection_error(str(error)) from error
-        return sock
+        raise self.connection_error(str(error)) from error
 
 
 class TCPTransport(Transport):
@@ -169,27 +170,30 @@ class TCPTransport(Transport):
         assert host.hostname is not None and host.port is not None
         try:
             sock = socket.create_connection((host.hostname, host.port), timeout=connect_timeout)
-        except socket.timeout:
-            raise self.timeout_error("connect", connect_timeout) from None
-        except ConnectionRefusedError:
-            raise self.connection_error(
-                f"connection refused on port {host.port}: the daemon is not listening there"
-            ) from None
-        except socket.gaierror as error:
-            raise self.connection_error(
-                f"cannot resolve the host name {host.hostname!r}: {error.strerror}"
-            ) from None
         except OSError as error:
-            raise self.connection_error(str(error)) from error
+            self.raise_connect_error(error, connect_timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         if host.tls is None:
             return sock
         return self._wrap_tls(sock, connect_timeout)
 
-    def _wrap_tls(self, sock: socket.socket, connect_timeout: float | None) -> socket.socket:
-        import ssl
+    def raise_connect_error(self, error: OSError, connect_timeout: float | None) -> NoReturn:
+        """Raise the error that explains a failed TCP connect; called in its except block."""
+        host = self.host
+        if isinstance(error, socket.timeout):
+            raise self.timeout_error("connect", connect_timeout) from None
+        if isinstance(error, ConnectionRefusedError):
+            raise self.connection_error(
+                f"connection refused on port {host.port}: the daemon is not listening there"
+            ) from None
+        if isinstance(error, socket.gaierror):
+            raise self.connection_error(
+                f"cannot resolve the host name {host.hostname!r}: {error.strerror}"
+            ) from None
+        raise self.connection_error(str(error)) from error
 
+    def _wrap_tls(self, sock: socket.socket, connect_timeout: float | None) -> socket.socket:
         tls = self.host.tls
         assert tls is not None
         try:
@@ -197,28 +201,33 @@ class TCPTransport(Transport):
         except ConfigurationError:
             sock.close()
             raise
-        except ssl.SSLCertVerificationError as error:
+        except OSError as error:
             sock.close()
+            self.raise_tls_error(error, connect_timeout)
+
+    def raise_tls_error(self, error: OSError, connect_timeout: float | None) -> NoReturn:
+        """Raise the error that explains a failed TLS handshake; called in its except block."""
+        import ssl
+
+        tls = self.host.tls
+        assert tls is not None
+        if isinstance(error, ssl.SSLCertVerificationError):
             raise self.connection_error(
                 f"the daemon's TLS certificate failed verification ({error.verify_message}): "
                 f"check the CA certificate from {tls.source}, and that the certificate names "
                 f"{self.host.hostname!r}"
             ) from None
-        except ssl.SSLError as error:
-            sock.close()
+        if isinstance(error, ssl.SSLError):
             raise self.connection_error(
                 f"the TLS handshake failed ({error.reason or error}): check that the daemon "
                 f"speaks TLS on this port and accepts the client certificate from {tls.source}"
             ) from None
-        except socket.timeout:
-            sock.close()
+        if isinstance(error, socket.timeout):
             raise self.timeout_error("connect", connect_timeout) from None
-        except OSError as error:
-            sock.close()
-            raise self.connection_error(
-                f"the connection closed during the TLS handshake ({error}): the daemon may "
-                "require a client certificate, or not speak TLS on this port"
-            ) from None
+        raise self.connection_error(
+            f"the connection closed during the TLS handshake ({error}): the daemon may "
+            "require a client certificate, or not speak TLS on this port"
+        ) from None
 
     def failure_detail(self, connection: Connection, error: BaseException) -> str:
         # With TLS 1.3 the daemon checks the client certificate after the handshake, so
@@ -241,26 +250,12 @@ class SSHTransport(Transport):
     """
 
     def open_socket(self, connection: Connection, connect_timeout: float | None) -> socket.socket:
-        import shutil
         import subprocess
         import tempfile
 
         host = self.host
-        assert host.hostname is not None
-        executable = shutil.which("ssh")
-        if executable is None:
-            raise self.connection_error(
-                "the `ssh` command is not on PATH: install an OpenSSH client"
-            )
-
-        command = [executable, "-T", "-o", "BatchMode=yes"]
-        if connect_timeout is not None:
-            command += ["-o", f"ConnectTimeout={max(1, round(connect_timeout))}"]
-        if host.user is not None:
-            command += ["-l", host.user]
-        if host.port is not None:
-            command += ["-p", str(host.port)]
-        command += ["--", host.hostname, "docker", "system", "dial-stdio"]
+        executable = self.find_ssh()
+        command = self.command(executable, connect_timeout)
 
         _reap_exited()
         ours, theirs = socket.socketpair()
@@ -286,6 +281,31 @@ class SSHTransport(Transport):
         ours.settimeout(connect_timeout)
         return ours
 
+    def find_ssh(self) -> str:
+        """Return the path of the `ssh` command, raising DockerConnectionError if it is missing."""
+        import shutil
+
+        executable = shutil.which("ssh")
+        if executable is None:
+            raise self.connection_error(
+                "the `ssh` command is not on PATH: install an OpenSSH client"
+            )
+        return executable
+
+    def command(self, executable: str, connect_timeout: float | None) -> list[str]:
+        """Return the ssh command line that connects to the remote daemon."""
+        host = self.host
+        assert host.hostname is not None
+        command = [executable, "-T", "-o", "BatchMode=yes"]
+        if connect_timeout is not None:
+            command += ["-o", f"ConnectTimeout={max(1, round(connect_timeout))}"]
+        if host.user is not None:
+            command += ["-l", host.user]
+        if host.port is not None:
+            command += ["-p", str(host.port)]
+        command += ["--", host.hostname, "docker", "system", "dial-stdio"]
+        return command
+
     def failure_detail(self, connection: Connection, error: BaseException) -> str:
         process, stderr = connection.process, connection.process_stderr
         if process is None or stderr is None:
@@ -295,15 +315,24 @@ class SSHTransport(Transport):
         try:
             status = process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return "ssh is still running but the remote `docker system dial-stdio` closed"
+            return STILL_RUNNING_DETAIL
         stderr.seek(0)
-        output = stderr.read().decode("utf-8", errors="replace").strip()
-        text = f"ssh exited with status {status}"
-        if output:
-            text += f": {output[-500:]}"
-        if status == 127 or "not found" in output:
-            text += " (the remote host needs the docker CLI on PATH)"
-        return text
+        return describe_ssh_exit(status, stderr.read())
+
+
+# Why a connection through ssh broke when ssh itself has not exited.
+STILL_RUNNING_DETAIL = "ssh is still running but the remote `docker system dial-stdio` closed"
+
+
+def describe_ssh_exit(status: int, stderr: bytes) -> str:
+    """Explain an exited ssh process by its status and the end of its standard error."""
+    output = stderr.decode("utf-8", errors="replace").strip()
+    text = f"ssh exited with status {status}"
+    if output:
+        text += f": {output[-500:]}"
+    if status == 127 or "not found" in output:
+        text += " (the remote host needs the docker CLI on PATH)"
+    return text
 
 
 def transport_for(host: DockerHost) -> Transport:
