@@ -18,7 +18,7 @@ from types import ModuleType, TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from docker_engine._operation import Operation, ResponseKind
-from docker_engine.errors import APIError, error_from_response
+from docker_engine.errors import APIError, DockerError, error_from_response
 
 if TYPE_CHECKING:
     from docker_engine._hosts import DockerHost
@@ -59,22 +59,12 @@ class Group:
         self._client = client
 
 
-class BaseClient:
-    """A client for one Docker daemon, speaking one API version.
+class ClientCore:
+    """The part of a client that does no I/O: settings, the API version, plans, decoding.
 
-    `base_url` is the daemon's host (unix://, tcp://, http://, https://, ssh://) or an
-    already resolved DockerHost; None resolves it like the Docker CLI: DOCKER_HOST, the
-    current Docker context, then unix:///var/run/docker.sock. `version` pins the API version
-    ("1.43"), as DOCKER_API_VERSION does; the argument wins over the variable, and a
-    pinned version turns negotiation off. `tls` is a TLSConfig, True (use
-    DOCKER_CERT_PATH), False (never) or None (from the environment or the context).
-    `timeout` is a Timeout or a number of seconds for both connecting and reading (by
-    default 10 s to connect and 60 s per read, none for streams). `max_connections`
-    limits the connections open at once (default 10). With
-    `strict`, a daemon older than the package's API version is refused instead of
-    negotiated down. One client is safe to share between threads.
+    BaseClient and AsyncBaseClient extend it with their own I/O, so that both check,
+    build and decode every request with the same code.
     """
-
     # The API version the package was generated for; None on the base class, which then
     # uses the daemon's newest version.
     PACKAGE_API_VERSION: ClassVar[str | None] = None
@@ -172,6 +162,122 @@ class BaseClient:
         """The resolved daemon host, with where it came from."""
         return self._host
 
+    def __repr__(self) -> str:
+        version = self._api_version or "not negotiated yet"
+        return f"<{type(self).__name__} {self._host.url} API {version}>"
+
+    def _status_error(
+        self, plan: OperationPlan, target: str, status: int, body: bytes, getheader: Any
+    ) -> DockerError:
+        """Return the exception for an error status; `getheader(name)` reads a header."""
+        path = target.partition("?")[0]
+        if status < 400:
+            location = getheader("Location")
+            return APIError(
+                status,
+                plan.method,
+                path,
+                f"unexpected redirect to {location!r}: the Docker Engine API never redirects, "
+                f"so {self._host.url} is probably not a Docker daemon (a proxy or a web server?)",
+            )
+        return error_from_response(
+            status,
+            plan.method,
+            path,
+            body,
+            getheader("Content-Type"),
+            daemon_max=getheader("Api-Version"),
+        )
+
+    # --- decoding ----------------------------------------------------------------------
+
+    def _result_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
+        decoder = self._type_decoder(plan.operation, plan.operation.result_type)
+        plan.result_decoder = decoder
+        return decoder
+
+    def _item_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
+        return self._type_decoder(plan.operation, plan.operation.item_type)
+
+    def _type_decoder(self, operation: Operation, type_text: str | None) -> Callable[[Any], Any]:
+        """Evaluate a result type such as "list[ContainerSummary]" in the models module."""
+        if type_text is None or self.MODELS_MODULE is None:
+            return _identity
+        module = _import_models(self.MODELS_MODULE)
+        try:
+            annotation = eval(type_text, {"Any": Any, "typing": typing}, vars(module))  # noqa: S307
+        except Exception as error:
+            raise TypeError(
+                f"{operation.operation_id}: the result type {type_text!r} does not evaluate in "
+                f"{self.MODELS_MODULE}: {error}"
+            ) from error
+        from docker_engine._model import decoder_for
+
+        return decoder_for(annotation)
+
+    # --- plans and the API version ----------------------------------------------------
+
+    def _plan(self, operation: Operation) -> OperationPlan:
+        """Work out once what every call of `operation` needs."""
+        global _request
+        if _request is None:
+            from docker_engine import _request as request
+
+            _request = request
+        plan: OperationPlan = _request.OperationPlan(operation)
+        self._plans[id(operation)] = plan
+        return plan
+
+    def _adopt_daemon(self, daemon: DaemonVersion) -> None:
+        """Negotiate against what the daemon reported (the caller holds the lock)."""
+        import logging
+
+        from docker_engine._negotiation import Negotiated, negotiate
+
+        self._daemon = daemon
+        if self.PACKAGE_API_VERSION is None:
+            negotiated = Negotiated(daemon.api_version, "the daemon's newest API version")
+        else:
+            negotiated = negotiate(self.PACKAGE_API_VERSION, daemon, strict=self._strict)
+        logging.getLogger("docker_engine").debug(
+            "%s uses API %s with %s: %s",
+            type(self).__name__,
+            negotiated.version,
+            self._host.url,
+            negotiated.reason,
+        )
+        self._use_version(negotiated)
+
+    def _use_version(self, negotiated: Negotiated) -> None:
+        from docker_engine._versions import version_key
+
+        self._negotiated = negotiated
+        self._api_key = version_key(negotiated.version)
+        if self._daemon is not None:
+            self._daemon_note = f" with the daemon, whose maximum is {self._daemon.api_version}"
+        else:
+            self._daemon_note = ""
+        # Written last: other threads read it without the lock.
+        self._api_version = negotiated.version
+
+
+class BaseClient(ClientCore):
+    """A client for one Docker daemon, speaking one API version.
+
+    `base_url` is the daemon's host (unix://, tcp://, http://, https://, ssh://) or an
+    already resolved DockerHost; None resolves it like the Docker CLI: DOCKER_HOST, the
+    current Docker context, then unix:///var/run/docker.sock. `version` pins the API version
+    ("1.43"), as DOCKER_API_VERSION does; the argument wins over the variable, and a
+    pinned version turns negotiation off. `tls` is a TLSConfig, True (use
+    DOCKER_CERT_PATH), False (never) or None (from the environment or the context).
+    `timeout` is a Timeout or a number of seconds for both connecting and reading (by
+    default 10 s to connect and 60 s per read, none for streams). `max_connections`
+    limits the connections open at once (default 10). With
+    `strict`, a daemon older than the package's API version is refused instead of
+    negotiated down. One client is safe to share between threads.
+    """
+
+
     def negotiate(self) -> str:
         """Return the API version in use, probing the daemon now if it is not known yet."""
         return self._api_version or self._negotiate_once()
@@ -191,10 +297,6 @@ class BaseClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        version = self._api_version or "not negotiated yet"
-        return f"<{type(self).__name__} {self._host.url} API {version}>"
 
     # --- the request path --------------------------------------------------------------
 
@@ -305,64 +407,9 @@ class BaseClient:
         response: Any,
     ) -> typing.NoReturn:
         body = self._transport.read_body(pool, connection, response)
-        path = target.partition("?")[0]
-        status = response.status
-        if status < 400:
-            location = response.getheader("Location")
-            raise APIError(
-                status,
-                plan.method,
-                path,
-                f"unexpected redirect to {location!r}: the Docker Engine API never redirects, "
-                f"so {self._host.url} is probably not a Docker daemon (a proxy or a web server?)",
-            )
-        raise error_from_response(
-            status,
-            plan.method,
-            path,
-            body,
-            response.getheader("Content-Type"),
-            daemon_max=response.getheader("Api-Version"),
-        )
-
-    # --- decoding ----------------------------------------------------------------------
-
-    def _result_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
-        decoder = self._type_decoder(plan.operation, plan.operation.result_type)
-        plan.result_decoder = decoder
-        return decoder
-
-    def _item_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
-        return self._type_decoder(plan.operation, plan.operation.item_type)
-
-    def _type_decoder(self, operation: Operation, type_text: str | None) -> Callable[[Any], Any]:
-        """Evaluate a result type such as "list[ContainerSummary]" in the models module."""
-        if type_text is None or self.MODELS_MODULE is None:
-            return _identity
-        module = _import_models(self.MODELS_MODULE)
-        try:
-            annotation = eval(type_text, {"Any": Any, "typing": typing}, vars(module))  # noqa: S307
-        except Exception as error:
-            raise TypeError(
-                f"{operation.operation_id}: the result type {type_text!r} does not evaluate in "
-                f"{self.MODELS_MODULE}: {error}"
-            ) from error
-        from docker_engine._model import decoder_for
-
-        return decoder_for(annotation)
+        raise self._status_error(plan, target, response.status, body, response.getheader)
 
     # --- connections and negotiation ---------------------------------------------------
-
-    def _plan(self, operation: Operation) -> OperationPlan:
-        """Work out once what every call of `operation` needs."""
-        global _request
-        if _request is None:
-            from docker_engine import _request as request
-
-            _request = request
-        plan: OperationPlan = _request.OperationPlan(operation)
-        self._plans[id(operation)] = plan
-        return plan
 
     def _open_pool(self) -> ConnectionPool:
         with self._lock:
@@ -403,38 +450,6 @@ class BaseClient:
                     self._adopt_daemon(daemon)
             assert self._api_version is not None
             return self._api_version
-
-    def _adopt_daemon(self, daemon: DaemonVersion) -> None:
-        """Negotiate against what the daemon reported (the caller holds the lock)."""
-        import logging
-
-        from docker_engine._negotiation import Negotiated, negotiate
-
-        self._daemon = daemon
-        if self.PACKAGE_API_VERSION is None:
-            negotiated = Negotiated(daemon.api_version, "the daemon's newest API version")
-        else:
-            negotiated = negotiate(self.PACKAGE_API_VERSION, daemon, strict=self._strict)
-        logging.getLogger("docker_engine").debug(
-            "%s uses API %s with %s: %s",
-            type(self).__name__,
-            negotiated.version,
-            self._host.url,
-            negotiated.reason,
-        )
-        self._use_version(negotiated)
-
-    def _use_version(self, negotiated: Negotiated) -> None:
-        from docker_engine._versions import version_key
-
-        self._negotiated = negotiated
-        self._api_key = version_key(negotiated.version)
-        if self._daemon is not None:
-            self._daemon_note = f" with the daemon, whose maximum is {self._daemon.api_version}"
-        else:
-            self._daemon_note = ""
-        # Written last: other threads read it without the lock.
-        self._api_version = negotiated.version
 
     @classmethod
     def _from_probe(
