@@ -150,9 +150,15 @@ def generate(
 
     # Every spec is read, even for one requested version: the feature history of a
     # package depends on all versions before and after it.
+    phase = time.perf_counter()
     validate(all_versions, source)
+    log.info("validated %d spec(s) in %.2f s", len(all_versions), time.perf_counter() - phase)
+    phase = time.perf_counter()
     models = load_models(all_versions, source)
+    log.info("loaded %d model(s) in %.2f s", len(models), time.perf_counter() - phase)
+    phase = time.perf_counter()
     history = build_history(models)
+    log.info("built the feature history in %.2f s", time.perf_counter() - phase)
     by_version = {model.version: model for model in models}
 
     carried_spec_files = {
@@ -278,6 +284,12 @@ def _render_and_swap(
     format_started = time.perf_counter()
     formatter.format_modules(module for package in rendered for module in package.modules.values())
     format_seconds = time.perf_counter() - format_started
+    log.info(
+        "black formatted %d chunk(s) in %.2f s, reused %d",
+        formatter.formatted_count,
+        format_seconds,
+        formatter.reused_count,
+    )
 
     builds_dir = builds_folder(link)
     builds_dir.mkdir(exist_ok=True)

@@ -18,11 +18,12 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from generator.corrections import corrections_digest
 from generator.errors import GeneratorError
-from generator.fetch import resolve_source
+from generator.fetch import ensure_specs, resolve_source
 from generator.manifest import REPO_ROOT, load_manifest, normalize_version
 from generator.model import ApiModel, build_model
 from generator.validate import load_spec
@@ -59,17 +60,29 @@ def load_models(versions: Sequence[str], source: str | None = None) -> list[ApiM
     entries = {entry.version: entry for entry in manifest.select(normalized)}
     key_suffix = _key_suffix()
 
-    models = []
-    for version in normalized:
-        entry = entries[version]
-        path = cache_dir() / f"v{version}-{entry.sha256[:16]}-{key_suffix}.pickle"
-        model = _read_entry(path, version)
+    paths = {
+        version: cache_dir() / f"v{version}-{entries[version].sha256[:16]}-{key_suffix}.pickle"
+        for version in normalized
+    }
+    models = {version: _read_entry(paths[version], version) for version in normalized}
+    missing = [version for version, model in models.items() if model is None]
+    if len(missing) > 1:
+        # Parsing YAML dominates a cold start: build the missing models in parallel.
+        ensure_specs(source, missing, manifest=manifest)
+        workers = max(1, min(os.cpu_count() or 1, len(missing), 4))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            built = pool.map(_build, missing, [source] * len(missing))
+            models.update(zip(missing, built))
+    for version in missing:
+        model = models[version]
         if model is None:
-            spec = load_spec(version, source)
-            model = build_model(version, spec.document)
-            _write_entry(path, model)
-        models.append(model)
-    return models
+            model = models[version] = _build(version, source)
+        _write_entry(paths[version], model)
+    return [model for model in models.values() if model is not None]
+
+
+def _build(version: str, source: str | None) -> ApiModel:
+    return build_model(version, load_spec(version, source).document)
 
 
 def _read_entry(path: Path, version: str) -> ApiModel | None:

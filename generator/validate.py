@@ -519,10 +519,6 @@ def _classify_library_error(
     return _Problem("schema-invalid", base + join_pointer(list(error.path)), message)
 
 
-def _all_problems(document: dict[str, Any]) -> list[_Problem]:
-    return _own_checks(document) + _library_checks(document)
-
-
 # ---------------------------------------------------------------------------------------------
 # Classification
 
@@ -562,7 +558,11 @@ def validate_document(
 def _validate_with_corrections(
     version: str, document: dict[str, Any], corrections: Sequence[Correction] | None
 ) -> tuple[list[Finding], list[AppliedCorrection]]:
-    raw_problems = _dedupe(_all_problems(document))
+    # openapi-spec-validator is the slow part (about 0.4 s of CPU per version), so it runs
+    # once, on the corrected document. The project's own checks run on both documents: they
+    # are what tells a raw problem that the corrections remove (a warning) from one that
+    # remains or that the corrections introduce (an error).
+    raw_problems = _dedupe(_own_checks(document))
 
     corrected = copy.deepcopy(document)
     try:
@@ -570,10 +570,9 @@ def _validate_with_corrections(
     except GeneratorError as error:
         # Without a corrected document nothing counts as corrected: report everything.
         failure = Finding(version, "", "error", "correction-failed", str(error))
-        return [failure] + [
-            _as_finding(version, problem, None) for problem in raw_problems
-        ], []
-    corrected_problems = _dedupe(_all_problems(corrected)) if applied else raw_problems
+        everything = _dedupe(raw_problems + _library_checks(document))
+        return [failure] + [_as_finding(version, problem, None) for problem in everything], []
+    corrected_problems = _dedupe(_own_checks(corrected)) if applied else raw_problems
 
     remaining = {(problem.rule, problem.pointer) for problem in corrected_problems}
     findings = []
@@ -607,6 +606,13 @@ def _validate_with_corrections(
                     f"after corrections: {problem.message}",
                 )
             )
+
+    # The validator's findings on the corrected document, except those the own checks
+    # already reported (and perhaps found corrected) under the same rule and pointer.
+    reported = raw_keys | remaining
+    for problem in _dedupe(_library_checks(corrected)):
+        if (problem.rule, problem.pointer) not in reported:
+            findings.append(_as_finding(version, problem, None))
 
     findings.sort(key=lambda finding: (finding.pointer, finding.rule, finding.severity))
     return findings, applied
