@@ -308,7 +308,7 @@ class ProgressStream(JSONStream[T]):
 
     def __next__(self) -> T:
         document = next(self._documents)
-        if isinstance(document, dict) and (document.get("errorDetail") or document.get("error")):
+        if is_progress_failure(document):
             item = self._decode(document)
             self.close()
             raise _progress_error(self._exchange, document, item)
@@ -317,6 +317,11 @@ class ProgressStream(JSONStream[T]):
     def wait(self) -> list[T]:
         """Read the stream to its end and return its items; raises ProgressError on a failure."""
         return list(self)
+
+
+def is_progress_failure(document: Any) -> bool:
+    """Tell whether a progress line reports a failure: it has `errorDetail` or `error`."""
+    return isinstance(document, dict) and bool(document.get("errorDetail") or document.get("error"))
 
 
 def _progress_error(exchange: Exchange, document: dict[str, Any], item: Any) -> ProgressError:
@@ -351,6 +356,15 @@ def is_multiplexed(exchange: Exchange) -> bool:
     which is read from the daemon. The first bytes are never used to guess: TTY output
     can look like a frame header.
     """
+    named = named_framing(exchange)
+    if named is not None:
+        return named
+    return not _has_tty(exchange)
+
+
+def named_framing(exchange: Exchange) -> bool | None:
+    """Return the framing that the operation or the Content-Type names (True for frames),
+    or None when the TTY setting decides."""
     operation_id = exchange.operation.operation_id
     if operation_id == "Session":
         # The session endpoint hands the connection to a gRPC server: no framing.
@@ -368,11 +382,21 @@ def is_multiplexed(exchange: Exchange) -> bool:
             operation_id,
             content_type,
         )
-    return not _has_tty(exchange)
+    return None
 
 
 def _has_tty(exchange: Exchange) -> bool:
     """Return whether the output of the exchange's object comes from a TTY."""
+    source = tty_source(exchange)
+    if isinstance(source, bool):
+        return source
+    path, members = source
+    return bool(_member(_inspect(exchange, path), *members))
+
+
+def tty_source(exchange: Exchange) -> bool | tuple[str, tuple[str, ...]]:
+    """Return the TTY setting when the request states it, else where the daemon reports
+    it: the path to GET (without version prefix) and the members that lead to it."""
     operation_id = exchange.operation.operation_id
     arguments = exchange.arguments
     if operation_id == "ExecStart":
@@ -382,17 +406,13 @@ def _has_tty(exchange: Exchange) -> bool:
             return bool(document.get("Tty"))
         # Limitation: without the request body, the exec's own setting replaces it.
         # The two differ only when exec create and exec start disagree on Tty.
-        inspected = _inspect(exchange, f"/exec/{arguments['id']}/json")
-        return bool(_member(inspected, "ProcessConfig", "tty"))
+        return f"/exec/{arguments['id']}/json", ("ProcessConfig", "tty")
     if operation_id in ("ContainerLogs", "ContainerAttach"):
-        inspected = _inspect(exchange, f"/containers/{arguments['id']}/json")
-        return bool(_member(inspected, "Config", "Tty"))
+        return f"/containers/{arguments['id']}/json", ("Config", "Tty")
     if operation_id == "ServiceLogs":
-        inspected = _inspect(exchange, f"/services/{arguments['id']}")
-        return bool(_member(inspected, "Spec", "TaskTemplate", "ContainerSpec", "TTY"))
+        return f"/services/{arguments['id']}", ("Spec", "TaskTemplate", "ContainerSpec", "TTY")
     if operation_id == "TaskLogs":
-        inspected = _inspect(exchange, f"/tasks/{arguments['id']}")
-        return bool(_member(inspected, "Spec", "ContainerSpec", "TTY"))
+        return f"/tasks/{arguments['id']}", ("Spec", "ContainerSpec", "TTY")
     # Limitation: output of an operation not listed above is read as multiplexed frames.
     # The list covers every FRAMES and HIJACK operation of API 1.25 to 1.56.
     return False
