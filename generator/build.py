@@ -293,9 +293,9 @@ def _render_and_swap(
 
     builds_dir = builds_folder(link)
     builds_dir.mkdir(exist_ok=True)
-    build = builds_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    # Created before the `try`: the cleanup below must only ever remove a folder this run made.
+    build = _new_build_folder(builds_dir)
     try:
-        build.mkdir()
         for package, report in zip(rendered, reports):
             report.lines = _write_package(build, package, formatter)
             report.seconds += format_seconds / max(len(rendered), 1)
@@ -320,6 +320,21 @@ def _render_and_swap(
     formatter.save()
     _remove_old_builds(builds_dir, keep=build)
     return reports, carried, formatter
+
+
+def _new_build_folder(builds_dir: Path) -> Path:
+    """Create and return a new, empty build folder with a name no other build has."""
+    stem = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    attempt = 0
+    while True:
+        # Two runs in one process within a second get the same stem.
+        candidate = builds_dir / (stem if attempt == 0 else f"{stem}-{attempt}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            attempt += 1
+            continue
+        return candidate
 
 
 def _write_package(build: Path, package: RenderedPackage, formatter: Formatter) -> int:
