@@ -1,7 +1,7 @@
 """A spec file named on the command line instead of taken from the manifest.
 
 `python -m generator validate --spec FILE` and `generate --spec FILE` read a development
-spec, or a test fixture, straight from disk: no checksum pins it. Its API version comes from
+spec, or a test fixture, straight from disk, and no checksum pins it. Its API version comes from
 `--version`, else from its `info.version`, else from its file name (`v1.NN.yaml`). The
 project's corrections that name that version apply to it as they do to the archived file
 (an out-of-range version such as 9.1 gets none), unless the caller passes an empty list.
@@ -24,12 +24,12 @@ from generator.manifest import display_path, normalize_version
 from generator.model import ApiModel, build_model
 from generator.validate import Finding, VersionReport, count_operations, validate_document
 
-# The largest archived spec (1.56) is under 0.5 MB. A file 30 times that size is not a spec,
-# and parsing it would take seconds and hundreds of MB of memory for nothing.
+# The largest archived spec (1.56) is under 0.5 MB. A file more than 30 times that size is
+# not a spec, and parsing it would only waste time and memory.
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 
 _FILE_NAME_VERSION = re.compile(r"^v(\d+(?:\.\d+)+)\.ya?ml$")
-# Findings listed in a generate error; `validate --spec` prints all of them.
+# A generate error lists this many validation errors, while `validate --spec` prints all.
 _SHOWN_ERRORS = 20
 
 
@@ -65,7 +65,7 @@ def load_spec_file(path: Path | str, version: str | None = None) -> SpecFile:
     """Read the spec file at `path`; `version` overrides the one the file names.
 
     Raises GeneratorError for a missing, oversized, empty or unparsable file, and for a
-    file whose API version cannot be told.
+    file whose API version cannot be determined.
     """
     path = Path(path)
     try:
@@ -113,7 +113,7 @@ def spec_version(path: Path, document: dict[str, Any], requested: str | None) ->
     # YAML reads an unquoted 1.40 as the number 1.4, so a number is not trusted as a version.
     found = "missing" if declared is None else f"{declared!r}, not a quoted string"
     raise GeneratorError(
-        f"{display_path(path)}: cannot tell the API version: /info/version is {found}, and the "
+        f"{display_path(path)}: cannot determine the API version: /info/version is {found}, and the "
         "file name is not v1.NN.yaml; pass --version"
     )
 
@@ -157,13 +157,13 @@ def build_spec_model(spec: SpecFile, corrections: Sequence[Correction] | None = 
     check = check_spec(spec, corrections)
     errors = check.errors
     if errors or check.corrected is None:
-        shown = "\n".join(
+        listed = "\n".join(
             f"  {finding.pointer or '/'}: {finding.message} [{finding.rule}]"
             for finding in errors[:_SHOWN_ERRORS]
         )
         more = f"\n  ... and {len(errors) - _SHOWN_ERRORS} more" if len(errors) > _SHOWN_ERRORS else ""
         raise GeneratorError(
-            f"{spec.label}: {len(errors)} validation error(s), so nothing was generated:\n{shown}{more}\n"
+            f"{spec.label}: {len(errors)} validation error(s), so nothing was generated:\n{listed}{more}\n"
             f"run `python -m generator validate --spec {display_path(spec.path)}` for the full report"
         )
     try:
