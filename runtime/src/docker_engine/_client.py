@@ -18,7 +18,7 @@ from types import ModuleType, TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from docker_engine._operation import Operation, ResponseKind
-from docker_engine.errors import APIError, DockerError, error_from_response
+from docker_engine.errors import APIError, DockerError, error_from_response, invalid_json_error
 
 if TYPE_CHECKING:
     from docker_engine._hosts import DockerHost
@@ -190,6 +190,27 @@ class ClientCore:
         )
 
     # --- decoding ----------------------------------------------------------------------
+
+    def _decode_result(
+        self, plan: OperationPlan, target: str, status: int, data: bytes, getheader: Any
+    ) -> Any:
+        """Decode the body of a JSON operation's success response as its result type.
+
+        Raises InvalidResponse when the body is not JSON, such as a proxy's HTML page.
+        """
+        try:
+            document = json.loads(data)
+        except ValueError as error:
+            raise invalid_json_error(
+                status,
+                plan.method,
+                target.partition("?")[0],
+                data,
+                getheader("Content-Type"),
+                error,
+            ) from None
+        decoder = plan.result_decoder or self._result_decoder(plan)
+        return decoder(document)
 
     def _result_decoder(self, plan: OperationPlan) -> Callable[[Any], Any]:
         decoder = self._type_decoder(plan.operation, plan.operation.result_type)
@@ -366,8 +387,7 @@ class BaseClient(ClientCore):
             data = transport.read_body(pool, connection, response)
             if not data:
                 return None
-            decoder = plan.result_decoder or self._result_decoder(plan)
-            return decoder(json.loads(data))
+            return self._decode_result(plan, target, status, data, response.getheader)
         if kind is ResponseKind.NONE:
             transport.read_body(pool, connection, response)
             return None

@@ -11,6 +11,8 @@
     │                                rejects the client's API version
     ├── StreamError                  a streamed answer is malformed or ends inside a frame or
     │                                a JSON document
+    ├── InvalidResponse              a success status with a body the operation cannot return,
+    │                                such as invalid JSON or a proxy's HTML page
     └── APIError                     the daemon responded with an error status
         ├── BadRequest               400
         ├── Unauthorized             401
@@ -41,6 +43,7 @@ __all__ = [
     "DockerError",
     "Forbidden",
     "InvalidArgument",
+    "InvalidResponse",
     "NotFound",
     "ProgressError",
     "ServerError",
@@ -48,6 +51,7 @@ __all__ = [
     "TimeoutError",
     "Unauthorized",
     "error_from_response",
+    "invalid_json_error",
 ]
 
 # How much of a body that is not JSON goes into an error message.
@@ -185,6 +189,53 @@ class StreamError(DockerError):
     Raised for a frame header or JSON document that is invalid, and for a body that ends
     inside a frame or a document, which means the connection was cut.
     """
+
+
+class InvalidResponse(DockerError):
+    """The daemon responded with a success status but a body the operation cannot return.
+
+    Raised for a JSON operation whose body does not parse, such as a proxy's HTML login
+    page sent with 200. `status`, `method` and `path` are as in APIError, `content_type`
+    is the response's Content-Type header (None without one).
+    """
+
+    def __init__(
+        self, message: str, *, status: int, method: str, path: str, content_type: str | None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.method = method
+        self.path = path
+        self.content_type = content_type
+
+
+def invalid_json_error(
+    status: int,
+    method: str,
+    path: str,
+    body: bytes,
+    content_type: str | None,
+    error: ValueError,
+) -> InvalidResponse:
+    """Build the exception for a JSON operation whose response body does not parse."""
+    text = body.decode("utf-8", errors="replace").strip()
+    excerpt = text if len(text) <= BODY_EXCERPT_LENGTH else text[:BODY_EXCERPT_LENGTH] + "..."
+    if "html" in (content_type or "").lower() or text[:200].lower().startswith(
+        ("<!doctype html", "<html")
+    ):
+        detail = (
+            "the body is an HTML page, not JSON, so something other than the Docker daemon "
+            "(a proxy or a web server) probably responded"
+        )
+    else:
+        detail = f"the body is not valid JSON ({error})"
+    return InvalidResponse(
+        f"{method} {path} returned {status} but {detail}: {excerpt}",
+        status=status,
+        method=method,
+        path=path,
+        content_type=content_type,
+    )
 
 
 class ProgressError(APIError):
