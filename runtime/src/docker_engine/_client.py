@@ -361,10 +361,15 @@ class BaseClient(ClientCore):
 
         pool = self._pool or self._open_pool()
         transport = self._transport
+        # A stream's body may stay silent for as long as the daemon has nothing to send,
+        # but its headers come at once (the daemon flushes them before the first event,
+        # log line or frame), so the wait for them is bounded like any other response.
+        body_timeout = None
         if timeout is not None:
             timeouts = transport.as_timeout(timeout, self._timeout)
         elif plan.streaming:
-            timeouts = self._streaming_timeout
+            timeouts = self._timeout
+            body_timeout = self._streaming_timeout
         else:
             timeouts = self._timeout
 
@@ -382,6 +387,8 @@ class BaseClient(ClientCore):
         status = response.status
         if status >= 300 and status != 304 and not (status == 101 and kind is ResponseKind.HIJACK):
             self._raise_for_status(plan, target, pool, connection, response)
+        if body_timeout is not None:
+            connection.set_body_timeout(response, body_timeout.read)
 
         if kind is ResponseKind.JSON:
             data = transport.read_body(pool, connection, response)

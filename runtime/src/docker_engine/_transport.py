@@ -65,6 +65,19 @@ class Connection(http.client.HTTPConnection):
             self.sock.settimeout(timeout)
             self.read_timeout = timeout
 
+    def set_body_timeout(self, response: http.client.HTTPResponse, timeout: float | None) -> None:
+        """Apply `timeout` to the reads of `response`'s body from now on.
+
+        A response that ends by closing the connection owns the socket: http.client has
+        dropped `self.sock` by then, so the timeout goes on the response's socket.
+        """
+        sock = self.sock
+        if sock is None:
+            sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+        if sock is not None:
+            sock.settimeout(timeout)
+        self.read_timeout = timeout
+
     def close(self) -> None:
         # http.client also calls this while a response that ends with the connection is
         # still being read from a duplicate of the socket, so an ssh process is left to
