@@ -292,8 +292,8 @@ class BaseClient(ClientCore):
     pinned version turns negotiation off. `tls` is a TLSConfig, True (use
     DOCKER_CERT_PATH), False (never) or None (from the environment or the context).
     `timeout` is a Timeout or a number of seconds for both connecting and reading (by
-    default 10 s to connect and 60 s per read, none for streams). `max_connections`
-    limits the connections open at once (default 10). With
+    default 10 s to connect and 60 s per read, none for the body of a stream).
+    `max_connections` limits the connections open at once (default 10). With
     `strict`, a daemon older than the package's API version is refused instead of
     negotiated down. One client is safe to share between threads.
     """

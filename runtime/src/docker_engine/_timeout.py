@@ -10,8 +10,9 @@ class Timeout:
     """Seconds to wait for a connection (`connect`) and for each read of a response (`read`).
 
     None waits without limit. A plain number passed as `timeout=` sets both. Operations
-    whose responses are streams (logs, events, pulls, exported archives) read without a
-    limit unless the call passes its own timeout.
+    whose responses are streams (logs, events, pulls, exported archives) wait `read`
+    seconds for the response headers, then read the body without a limit unless the
+    call passes its own timeout.
     """
 
     connect: float | None = 10.0
