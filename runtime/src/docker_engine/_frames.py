@@ -26,6 +26,13 @@ STDOUT = "stdout"
 STDERR = "stderr"
 
 HEADER_SIZE = 8
+
+# A payload up to this size is returned as one piece once complete. A longer one is
+# returned in pieces as its bytes arrive, so that memory stays bounded whatever a header
+# announces (up to 4 GiB). The daemon's own frames are much smaller: with Engine 20.10,
+# log frames measured at most 16 KiB (json-file and local drivers) and attach frames
+# at most 32 KiB.
+MAX_HELD_PAYLOAD = 1 << 20
 _STREAM_NAMES = (STDIN, STDOUT, STDERR)
 _HEADER = struct.Struct(">B3xL")
 
@@ -39,18 +46,29 @@ class FrameDecoder:
 
     `feed` takes the next bytes read from the connection and returns the frames they
     complete, in order. A header or payload cut across two reads is kept until the rest
-    arrives. Each returned payload is one whole frame, so memory grows with the largest
-    frame. The daemon bounds frames by its copy buffers (32 KiB for attach and exec) and
-    by its log drivers' message size (16 KiB to 1 MiB for logs).
+    arrives. Each returned payload is one whole frame, except that a payload longer than
+    MAX_HELD_PAYLOAD is returned in several pieces, each as soon as MAX_HELD_PAYLOAD
+    bytes of it have arrived, so memory stays bounded.
     """
 
-    __slots__ = ("_header", "_stream", "_missing", "_parts", "offset", "error")
+    __slots__ = (
+        "_header",
+        "_stream",
+        "_missing",
+        "_parts",
+        "_held",
+        "_received",
+        "offset",
+        "error",
+    )
 
     def __init__(self) -> None:
         self._header = b""  # the start of a header cut by the end of a read
         self._stream = STDOUT  # the stream of the payload being collected
         self._missing = 0  # bytes of that payload not read yet
-        self._parts: list[bytes] = []  # the pieces of that payload read so far
+        self._parts: list[bytes] = []  # the bytes of that payload read but not returned yet
+        self._held = 0  # their total length
+        self._received = 0  # bytes of that payload read so far, returned or not
         # Bytes of the body consumed so far, for error messages.
         self.offset = 0
         # The invalid header that stopped decoding; the frames before it were returned.
@@ -65,7 +83,7 @@ class FrameDecoder:
         """Describe where the bytes fed so far stop inside a frame."""
         if self._header:
             return f"after {len(self._header)} of the {HEADER_SIZE} bytes of a frame header"
-        received = sum(len(part) for part in self._parts)
+        received = self._received
         return (
             f"{self._missing} bytes short of the end of a {self._stream} frame "
             f"({received} of {received + self._missing} payload bytes received)"
@@ -86,14 +104,13 @@ class FrameDecoder:
         # Finish the frame that the previous read cut.
         if self._missing:
             take = min(self._missing, size)
-            self._parts.append(data[:take])
+            self._hold(data[:take], frames)
             self._missing -= take
             position = take
             if self._missing:
                 self.offset += size
                 return frames
-            frames.append((self._stream, b"".join(self._parts)))
-            self._parts = []
+            self._release_held(frames)
         elif self._header:
             need = HEADER_SIZE - len(self._header)
             if size < need:
@@ -108,7 +125,7 @@ class FrameDecoder:
                 return frames
             end = position + length
             if end > size:
-                self._start_payload(stream, length, data[position:])
+                self._start_payload(stream, length, data[position:], frames)
                 self.offset += size
                 return frames
             frames.append((stream, data[position:end]))
@@ -126,7 +143,7 @@ class FrameDecoder:
             start = position + HEADER_SIZE
             end = start + length
             if end > size:
-                self._start_payload(names[stream_id], length, data[start:])
+                self._start_payload(names[stream_id], length, data[start:], frames)
                 self.offset += size
                 return frames
             frames.append((names[stream_id], data[start:end]))
@@ -137,10 +154,30 @@ class FrameDecoder:
         self.offset += size
         return frames
 
-    def _start_payload(self, stream: str, length: int, received: bytes) -> None:
+    def _start_payload(
+        self, stream: str, length: int, received: bytes, frames: list[tuple[str, bytes]]
+    ) -> None:
         self._stream = stream
-        self._parts = [received] if received else []
+        self._parts = []
+        self._held = 0
+        self._received = 0
         self._missing = length - len(received)
+        if received:
+            self._hold(received, frames)
+
+    def _hold(self, piece: bytes, frames: list[tuple[str, bytes]]) -> None:
+        """Keep a piece of the current payload, returning what is held once it is too much."""
+        self._parts.append(piece)
+        self._held += len(piece)
+        self._received += len(piece)
+        if self._held >= MAX_HELD_PAYLOAD:
+            self._release_held(frames)
+
+    def _release_held(self, frames: list[tuple[str, bytes]]) -> None:
+        if self._parts:
+            frames.append((self._stream, b"".join(self._parts)))
+        self._parts = []
+        self._held = 0
 
     def _parse_header(self, header: bytes, offset: int) -> tuple[str, int]:
         """Decode a header; for an invalid one, set `error` and return a dummy."""
