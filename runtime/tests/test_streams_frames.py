@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docker_engine._frames import FrameDecoder, FrameError, encode_frame
+from docker_engine._frames import MAX_HELD_PAYLOAD, FrameDecoder, FrameError, encode_frame
 
 FRAMES = [
     ("stdout", b"hello\n"),
@@ -101,3 +101,17 @@ def test_frames_invalid_header_cut_across_reads() -> None:
     assert decoder.feed(b"\x07\x00\x00\x00\x00\x01x") == []
     assert decoder.error is not None
     assert "at byte 9" in str(decoder.error)
+
+
+def test_frames_huge_payload_returned_in_pieces() -> None:
+    # A header announcing 4 GiB - 1 must not make the decoder hold the payload.
+    decoder = FrameDecoder()
+    pieces = decoder.feed(b"\x01\x00\x00\x00\xff\xff\xff\xff" + b"x" * 1000)
+    block = b"y" * (256 * 1024)
+    for _ in range(8):
+        pieces += decoder.feed(block)
+    assert all(stream == "stdout" for stream, _ in pieces)
+    assert sum(len(data) for _, data in pieces) == 1000 + 8 * len(block)
+    assert max(len(data) for _, data in pieces) <= MAX_HELD_PAYLOAD + len(block)
+    assert decoder.pending
+    assert "stdout frame" in decoder.describe_pending()

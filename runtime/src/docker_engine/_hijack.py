@@ -18,8 +18,9 @@ import time
 from inspect import getgeneratorstate
 from typing import TYPE_CHECKING, Any
 
+from docker_engine._body import CHUNK_SIZE, take_buffered
 from docker_engine._frames import STDERR, FrameDecoder
-from docker_engine._streams import CHUNK_SIZE, FrameStream, _describe_request, _socket_of
+from docker_engine._streams import FrameStream, _describe_request, _socket_of
 from docker_engine.errors import StreamError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class HijackedStream(FrameStream):
         self._sock: Any = _socket_of(exchange) if self.hijacked else None
         self._buffered = b""
         if self._sock is not None:
-            self._buffered = _take_buffered(response.fp, self._sock)
+            self._buffered = take_buffered(response.fp, self._sock)
         super().__init__(exchange, multiplexed=multiplexed)
 
     # --- writing ---------------------------------------------------------------------
@@ -256,26 +257,3 @@ class HijackedStream(FrameStream):
             selector.close()
             if not self.closed:
                 sock.settimeout(previous_timeout)
-
-
-def _take_buffered(fp: Any, sock: Any) -> bytes:
-    """Return the bytes http.client's file object read past the response headers.
-
-    Output the daemon sent right after its 101 may sit in that buffer; the stream then
-    reads the socket directly. The socket is non-blocking meanwhile, so an empty buffer
-    costs one read that returns at once.
-    """
-    if fp is None:
-        return b""
-    previous_timeout = sock.gettimeout()
-    sock.settimeout(0.0)
-    try:
-        data = fp.peek()
-    except OSError:
-        # Nothing has arrived yet (BlockingIOError, or ssl.SSLWantReadError over TLS).
-        data = b""
-    finally:
-        sock.settimeout(previous_timeout)
-    if data:
-        fp.read(len(data))
-    return bytes(data)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from docker_engine._body import CHUNK_SIZE, BodyReader
 from docker_engine._frames import (
     MULTIPLEXED_STREAM_TYPE,
     RAW_STREAM_TYPE,
@@ -44,9 +45,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("docker_engine")
 
 T = TypeVar("T")
-
-# Bytes asked for per read. A read returns what has arrived, up to this size.
-CHUNK_SIZE = 256 * 1024
 
 # The first API version whose attach, exec and logs responses name their framing in the
 # Content-Type header. Older versions send RAW_STREAM_TYPE for both framings.
@@ -77,6 +75,7 @@ class _Stream:
         self._lock = threading.Lock()
         self._ended = False  # the exchange was released or closed
         self._closed_by_caller = False
+        self._body: BodyReader | None = None  # opened on the first read
 
     @property
     def status(self) -> int:
@@ -131,22 +130,27 @@ class _Stream:
             return b""
         exchange = self._exchange
         try:
-            return exchange.response.read1(CHUNK_SIZE)
+            if self._body is None:
+                self._body = BodyReader(exchange.response, _socket_of(exchange))
+            return self._body.read()
         except socket.timeout:
             if self._closed_by_caller:
                 return b""
             self._fail()
             raise exchange.timeout_error() from None
-        except (OSError, ValueError, AttributeError, http.client.HTTPException) as error:
-            # ValueError and AttributeError come from a file object closed under the read.
+        except StreamError as error:
             if self._closed_by_caller:
                 return b""
             self._fail()
-            if isinstance(error, http.client.IncompleteRead):
-                raise StreamError(
-                    f"the daemon's response to {_describe_request(exchange)} ended before its "
-                    "last chunk: the daemon closed the connection or stopped"
-                ) from None
+            raise StreamError(
+                f"the daemon's response to {_describe_request(exchange)} is cut or malformed: "
+                f"{error}. The daemon closed the connection or stopped"
+            ) from None
+        except (OSError, ValueError, AttributeError) as error:
+            # ValueError and AttributeError come from a socket closed under the read.
+            if self._closed_by_caller:
+                return b""
+            self._fail()
             raise exchange.pool.transport.connection_error(
                 f"the connection failed while reading the response to "
                 f"{_describe_request(exchange)} ({type(error).__name__}: {error})"
