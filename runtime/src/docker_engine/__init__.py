@@ -60,6 +60,15 @@ if TYPE_CHECKING:
     from docker_engine._buildcontext import BuildContext
     from docker_engine._dockerignore import DockerIgnore
     from docker_engine._exec import ExecResult, exec_run
+    from docker_engine._async_client import AsyncBaseClient, AsyncGroup
+    from docker_engine._async_connect import connect_async
+    from docker_engine._async_hijack import AsyncHijackedStream
+    from docker_engine._async_responses import AsyncByteStream
+    from docker_engine._async_streams import (
+        AsyncFrameStream,
+        AsyncJSONStream,
+        AsyncProgressStream,
+    )
 
 # Names imported on first access, so that importing a version package stays cheap.
 _LAZY = {
@@ -76,6 +85,15 @@ _LAZY = {
     "find_credentials": "docker_engine._auth",
     "registry_auth_header": "docker_engine._auth",
     "registry_config_header": "docker_engine._auth",
+    # The asyncio client, its streams and connect_async().
+    "AsyncBaseClient": "docker_engine._async_client",
+    "AsyncGroup": "docker_engine._async_client",
+    "AsyncByteStream": "docker_engine._async_responses",
+    "AsyncFrameStream": "docker_engine._async_streams",
+    "AsyncHijackedStream": "docker_engine._async_hijack",
+    "AsyncJSONStream": "docker_engine._async_streams",
+    "AsyncProgressStream": "docker_engine._async_streams",
+    "connect_async": "docker_engine._async_connect",
 }
 
 
@@ -114,6 +132,13 @@ __all__ = [
     "FIRST_API_VERSION",
     "APIError",
     "APIVersionError",
+    "AsyncBaseClient",
+    "AsyncByteStream",
+    "AsyncFrameStream",
+    "AsyncGroup",
+    "AsyncHijackedStream",
+    "AsyncJSONStream",
+    "AsyncProgressStream",
     "BadRequest",
     "BaseClient",
     "BinaryBody",
@@ -148,6 +173,7 @@ __all__ = [
     "__version__",
     "auth_config",
     "connect",
+    "connect_async",
     "errors",
     "exec_run",
     "find_credentials",
