@@ -6,7 +6,9 @@ by the container's or the exec's TTY setting.
 
 from __future__ import annotations
 
+import http.server
 import re
+import socketserver
 import threading
 import time
 from pathlib import Path
@@ -293,4 +295,37 @@ def test_build_failure_raises_at_error_line(client: Any, tmp_path: Path) -> None
     assert "returned a non-zero code: 3" in raised.value.message
     assert raised.value.status == 200
     assert "before failing" in "".join(line.stream or "" for line in received)
+    assert stream.closed
+
+
+def test_image_import_failure_reported_mid_stream(client: Any) -> None:
+    # The daemon downloads from a loopback server of the test, answers 200 with progress
+    # lines, and reports the failure to unpack what it got as a line with errorDetail.
+    class NotATar(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"not a tar archive " * 100_000
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *arguments: Any) -> None:
+            pass
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), NotATar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/image.tar"
+        stream = client.images.create(from_src=url, repo="streams-import", tag="broken")
+        assert stream.status == 200
+        received = []
+        with pytest.raises(ProgressError) as raised:
+            for line in stream:
+                received.append(line)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [line.status for line in received][:1] == [f"Downloading from {url}"]
+    assert "invalid tar header" in raised.value.message
+    assert raised.value.item.error_detail.message == raised.value.message
     assert stream.closed
