@@ -299,7 +299,7 @@ def test_build_failure_raises_at_error_line(client: Any, tmp_path: Path) -> None
 
 
 def test_image_import_failure_reported_mid_stream(client: Any) -> None:
-    # The daemon downloads from a loopback server of the test, answers 200 with progress
+    # The daemon downloads from a loopback server of the test, sends 200 with progress
     # lines, and reports the failure to unpack what it got as a line with errorDetail.
     class NotATar(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
