@@ -59,7 +59,9 @@ if TYPE_CHECKING:
     )
     from docker_engine._buildcontext import BuildContext
     from docker_engine._dockerignore import DockerIgnore
+    from docker_engine._archives import path_stat
     from docker_engine._exec import ExecResult, exec_run
+    from docker_engine._hijack import TTY_EOF
     from docker_engine._async_client import AsyncBaseClient, AsyncGroup
     from docker_engine._async_connect import connect_async
     from docker_engine._async_hijack import AsyncHijackedStream
@@ -85,6 +87,8 @@ _LAZY = {
     "find_credentials": "docker_engine._auth",
     "registry_auth_header": "docker_engine._auth",
     "registry_config_header": "docker_engine._auth",
+    "path_stat": "docker_engine._archives",
+    "TTY_EOF": "docker_engine._hijack",
     # The asyncio client, its streams and connect_async().
     "AsyncBaseClient": "docker_engine._async_client",
     "AsyncGroup": "docker_engine._async_client",
@@ -167,6 +171,7 @@ __all__ = [
     "ServerError",
     "StreamError",
     "TLSConfig",
+    "TTY_EOF",
     "Timeout",
     "TimeoutError",
     "Unauthorized",
@@ -178,6 +183,7 @@ __all__ = [
     "exec_run",
     "find_credentials",
     "installed_packages",
+    "path_stat",
     "registry_auth_header",
     "registry_config_header",
 ]
