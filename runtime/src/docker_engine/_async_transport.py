@@ -24,7 +24,7 @@ import concurrent.futures.thread  # noqa: F401 - asyncio.to_thread imports it on
 import logging
 import socket
 import tempfile
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from docker_engine._async_http import (
     MAX_HEAD_SIZE,
@@ -48,6 +48,11 @@ from docker_engine._transport import (
 )
 from docker_engine.errors import DockerConnectionError
 from docker_engine.errors import TimeoutError as DockerTimeoutError
+
+if TYPE_CHECKING:
+    import ssl
+
+    from docker_engine._tls import TLSConfig
 
 logger = logging.getLogger("docker_engine")
 
@@ -196,7 +201,9 @@ class AsyncTransport:
         context = None
         if host.tls is not None:
             # Building the context reads the certificate files: once, in a worker thread.
-            context = self._ssl_context or await asyncio.to_thread(host.tls.ssl_context)
+            context = self._ssl_context or await asyncio.to_thread(
+                _tls_context, host.tls
+            )
             self._ssl_context = context
 
         # asyncio resolves the name in a worker thread and sets TCP_NODELAY.
@@ -276,6 +283,13 @@ class AsyncTransport:
             return STILL_RUNNING_DETAIL
         output = await asyncio.to_thread(_read_from_start, stderr)
         return describe_ssh_exit(status, output)
+
+
+def _tls_context(tls: TLSConfig) -> ssl.SSLContext:
+    """Build the SSL context, and import what the handshake would import on the loop."""
+    import encodings.idna  # noqa: F401 - the ssl module encodes the server name with it
+
+    return tls.ssl_context()
 
 
 def _read_from_start(file: IO[bytes]) -> bytes:
