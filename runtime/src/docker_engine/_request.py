@@ -363,7 +363,20 @@ def _header_value(parameter: Parameter, value: Any) -> str:
         document = encode(value.to_dict() if isinstance(value, Model) else value)
         raw = json.dumps(document, separators=(",", ":")).encode("utf-8")
         return base64.urlsafe_b64encode(raw).decode("ascii")
-    return _scalar(value)
+    text = _scalar(value)
+    if _HEADER_BREAKING.search(text):
+        # The value is not shown: registry headers carry credentials.
+        raise InvalidArgument(
+            f"the header parameter {parameter.python_name!r} contains a line break or a NUL "
+            "character, which an HTTP header cannot carry: pass the value the daemon expects "
+            "(registry headers are base64url, which has neither)",
+            parameter=parameter.python_name,
+        )
+    return text
+
+
+# Characters that would end a header line early or that HTTP forbids in a header value.
+_HEADER_BREAKING = re.compile(r"[\r\n\0]")
 
 
 class EncodedBody:
