@@ -2,8 +2,8 @@
 
 Each route is a function that gets the parsed request and the connected socket and writes
 whatever it likes: chunked bodies cut at chosen places, a 101 upgrade followed by an echo
-of stdin, a body that stops in the middle of a frame. A unix socket by default; with
-`tls_context`, a TCP socket on 127.0.0.1 wrapped in TLS.
+of stdin, a body that stops in the middle of a frame. It listens on a unix socket by
+default, on TCP at 127.0.0.1 with `tcp`, and on TCP with TLS with `tls_context`.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def chunk(data: bytes) -> bytes:
 class StreamDaemon:
     directory: str
     tls_context: ssl.SSLContext | None = None
+    tcp: bool = False  # listen on TCP (always so with tls_context) instead of a unix socket
     routes: dict[tuple[str, str], Route] = field(default_factory=dict)
     requests: list[RawRequest] = field(default_factory=list)
     connections: int = 0
@@ -81,7 +82,7 @@ class StreamDaemon:
         self.routes[(method, path)] = handler
 
     def start(self) -> StreamDaemon:
-        if self.tls_context is None:
+        if self.tls_context is None and not self.tcp:
             path = f"{self.directory}/stream.sock"
             self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self._listener.bind(path)

@@ -377,6 +377,25 @@ def test_attach_communicate(daemon: StreamDaemon) -> None:
     assert stderr == b"bye"
 
 
+def test_attach_over_plain_tcp(short_tmp: str) -> None:
+    daemon = StreamDaemon(short_tmp, tcp=True).start()
+    try:
+        daemon.route("POST", "/containers/abc/attach", echo_route(MULTIPLEXED_STREAM_TYPE))
+        assert daemon.host.startswith("tcp://127.0.0.1:")
+        client = BaseClient(daemon.host, version="1.44", tls=False, timeout=10)
+        with client.call(ATTACH, {"id": "abc", "stdin": True}) as stream:
+            stream.write(b"over tcp\n")
+            assert next(stream) == ("stdout", b"over tcp\n")
+            stream.close_write()
+            assert list(stream) == [("stderr", b"bye")]
+        data = os.urandom(1024 * 1024)
+        with client.call(ATTACH, {"id": "abc", "stdin": True}) as stream:
+            assert stream.communicate(data, timeout=30) == (data, b"bye")
+    finally:
+        daemon.stop()
+    assert not daemon.errors, daemon.errors
+
+
 def test_attach_200_without_upgrade(daemon: StreamDaemon) -> None:
     daemon.route(
         "POST", "/containers/abc/attach", echo_route(RAW_STREAM_TYPE, upgrade=False)

@@ -196,6 +196,7 @@ def connect(
     tls: TLSConfig | bool | None = None,
     timeout: float | Timeout | None = None,
     strict: bool = False,
+    allow_insecure_credentials: bool = False,
 ) -> BaseClient:
     """Return a client of the installed version package that best fits the daemon.
 
@@ -204,10 +205,19 @@ def connect(
     reuses the probe. With a pinned version, the package for that version, else the
     closest newer one, is picked without contacting the daemon. Raises APIVersionError
     naming the daemon's range and the package to install when none fits.
+    `allow_insecure_credentials` lets registry credentials go to a tcp:// host without
+    TLS that is not loopback (see BaseClient).
     """
     from docker_engine._connect import connect as connect_
 
-    return connect_(base_url, version=version, tls=tls, timeout=timeout, strict=strict)
+    return connect_(
+        base_url,
+        version=version,
+        tls=tls,
+        timeout=timeout,
+        strict=strict,
+        allow_insecure_credentials=allow_insecure_credentials,
+    )
 
 
 def installed_packages() -> list[VersionPackage]:

@@ -18,7 +18,13 @@ from types import ModuleType, TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from docker_engine._operation import Operation, ResponseKind
-from docker_engine.errors import APIError, DockerError, error_from_response, invalid_json_error
+from docker_engine.errors import (
+    APIError,
+    DockerError,
+    InvalidArgument,
+    error_from_response,
+    invalid_json_error,
+)
 
 if TYPE_CHECKING:
     from docker_engine._hosts import DockerHost
@@ -87,12 +93,20 @@ class ClientCore:
         timeout: float | Timeout | None = None,
         strict: bool = False,
         max_connections: int | None = None,
+        allow_insecure_credentials: bool = False,
     ) -> None:
         from docker_engine._hosts import DockerHost, resolve_host
 
         # A DockerHost is already resolved, TLS settings included.
         host = base_url if isinstance(base_url, DockerHost) else resolve_host(base_url, tls)
-        self._setup(host, version=version, timeout=timeout, strict=strict, max_connections=max_connections)
+        self._setup(
+            host,
+            version=version,
+            timeout=timeout,
+            strict=strict,
+            max_connections=max_connections,
+            allow_insecure_credentials=allow_insecure_credentials,
+        )
 
     def _setup(
         self,
@@ -103,6 +117,7 @@ class ClientCore:
         strict: bool,
         max_connections: int | None,
         environ: Mapping[str, str] | None = None,
+        allow_insecure_credentials: bool = False,
     ) -> None:
         import os
 
@@ -124,6 +139,11 @@ class ClientCore:
         self._api_version: str | None = None
         self._api_key: tuple[int, int] = (0, 0)
         self._daemon_note = ""
+        # Registry credentials are checked for only where they would cross the network
+        # in plain text; the check is skipped everywhere else.
+        self._allow_insecure_credentials = allow_insecure_credentials
+        self._guard_credentials = host.insecure_remote
+        self._warned_insecure_credentials = False
 
         if version is not None:
             pinned = normalize_pinned_version(version, "the version argument")
@@ -188,6 +208,32 @@ class ClientCore:
             getheader("Content-Type"),
             daemon_max=getheader("Api-Version"),
         )
+
+    def _check_credentials(
+        self, plan: OperationPlan, headers: list[tuple[str, str]], document: Any
+    ) -> None:
+        """Raise InvalidArgument if the request carries registry credentials to a remote
+        host over plain HTTP, unless the client allows it (then warn once)."""
+        carrier = _request.find_credentials(plan, headers, document)
+        if carrier is None:
+            return
+        if not self._allow_insecure_credentials:
+            raise InvalidArgument(
+                f"{plan.operation.operation_id}: {carrier} carries registry credentials, and "
+                f"{self._host.describe()} is plain HTTP to a host that is not loopback, where "
+                "anyone on the network path can read them. Nothing was sent. Use TLS "
+                "(DOCKER_TLS_VERIFY=1, tls=, an https:// host), ssh:// or a unix socket, or "
+                "create the client with allow_insecure_credentials=True to send them anyway"
+            )
+        if not self._warned_insecure_credentials:
+            self._warned_insecure_credentials = True
+            import logging
+
+            logging.getLogger("docker_engine").warning(
+                "sending registry credentials over plain HTTP to %s, because the client "
+                "was created with allow_insecure_credentials=True",
+                self._host.url,
+            )
 
     # --- decoding ----------------------------------------------------------------------
 
@@ -295,7 +341,10 @@ class BaseClient(ClientCore):
     default 10 s to connect and 60 s per read, none for the body of a stream).
     `max_connections` limits the connections open at once (default 10). With
     `strict`, a daemon older than the package's API version is refused instead of
-    negotiated down. One client is safe to share between threads.
+    negotiated down. A request with registry credentials (the X-Registry-Auth and
+    X-Registry-Config headers, the body of `POST /auth`) to a tcp:// host without TLS that
+    is not a loopback address raises InvalidArgument before sending, unless
+    `allow_insecure_credentials` is True. One client is safe to share between threads.
     """
 
 
@@ -352,6 +401,8 @@ class BaseClient(ClientCore):
         kind = operation.response
         open_stream = _stream_opener(kind) if kind in _STREAM_KINDS else None
 
+        if self._guard_credentials:
+            self._check_credentials(plan, headers, encoded.document)
         headers.append(("Host", self._host.host_header))
         headers.append(("User-Agent", USER_AGENT))
         headers.extend(encoded.headers)
@@ -484,6 +535,7 @@ class BaseClient(ClientCore):
         prober: BaseClient,
         *,
         strict: bool = False,
+        allow_insecure_credentials: bool = False,
     ) -> BaseClient:
         """Build a client that shares `prober`'s host, pool and probe, as connect() does."""
         client = cls.__new__(cls)
@@ -494,6 +546,7 @@ class BaseClient(ClientCore):
             strict=strict,
             max_connections=prober._max_connections,
             environ={},
+            allow_insecure_credentials=allow_insecure_credentials,
         )
         client._pool = prober._pool
         client._transport = prober._transport

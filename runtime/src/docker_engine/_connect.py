@@ -155,6 +155,7 @@ def connect(
     timeout: float | Timeout | None = None,
     strict: bool = False,
     environ: Mapping[str, str] | None = None,
+    allow_insecure_credentials: bool = False,
 ) -> BaseClient:
     """Return a client of the installed version package that best fits the daemon.
 
@@ -162,6 +163,7 @@ def connect(
     the newest package within its API range is picked; the client reuses that probe and
     its connection. With `version` or DOCKER_API_VERSION, the package for that version
     (else the closest newer one) is picked without contacting the daemon.
+    `allow_insecure_credentials` is passed to the client (see BaseClient).
     """
     if environ is None:
         environ = os.environ
@@ -176,7 +178,14 @@ def connect(
         package, reason = choose_for_pinned(packages, pinned, pinned_source)
         logger.debug("connect() picked %s (API %s): %s", package.module, package.api_version, reason)
         client_class = package.load()
-        return client_class(base_url, version=pinned, tls=tls, timeout=timeout, strict=strict)
+        return client_class(
+            base_url,
+            version=pinned,
+            tls=tls,
+            timeout=timeout,
+            strict=strict,
+            allow_insecure_credentials=allow_insecure_credentials,
+        )
 
     prober = BaseClient(base_url, tls=tls, timeout=timeout)
     prober.negotiate()
@@ -184,7 +193,9 @@ def connect(
     assert daemon is not None
     package, reason = choose_for_daemon(packages, daemon)
     logger.debug("connect() picked %s (API %s): %s", package.module, package.api_version, reason)
-    return package.load()._from_probe(prober, strict=strict)
+    return package.load()._from_probe(
+        prober, strict=strict, allow_insecure_credentials=allow_insecure_credentials
+    )
 
 
 def _describe(packages: Sequence[VersionPackage]) -> str:

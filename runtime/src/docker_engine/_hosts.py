@@ -64,6 +64,28 @@ class DockerHost:
         name = f"[{self.hostname}]" if ":" in self.hostname else self.hostname
         return f"{name}:{self.port}"
 
+    @property
+    def insecure_remote(self) -> bool:
+        """True for a tcp:// host without TLS whose address is not a loopback address.
+
+        Anyone on the network path to such a host can read and change the traffic. Only
+        "localhost" and literal loopback addresses (127.0.0.0/8, ::1) count as loopback:
+        other names are not resolved, so a name that resolves to 127.0.0.1 counts as remote.
+        """
+        if self.scheme != "tcp" or self.tls is not None or self.hostname is None:
+            return False
+        if self.hostname.lower() in ("localhost", "localhost."):
+            return False
+        import ipaddress
+
+        try:
+            address = ipaddress.ip_address(self.hostname)
+        except ValueError:
+            return True
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return not address.is_loopback
+
     def describe(self) -> str:
         """Return the host and where it came from, for messages."""
         return f"{self.url} (from {self.source})"

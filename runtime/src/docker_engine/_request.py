@@ -7,6 +7,7 @@ depend on the arguments is done once and kept in an `OperationPlan`.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -358,8 +359,6 @@ def _header_value(parameter: Parameter, value: Any) -> str:
     """Encode a header parameter; objects (X-Registry-Auth, X-Registry-Config) become
     base64url-encoded JSON, the encoding the daemon decodes them with."""
     if isinstance(value, (Mapping, Model)):
-        import base64
-
         document = encode(value.to_dict() if isinstance(value, Model) else value)
         raw = json.dumps(document, separators=(",", ":")).encode("utf-8")
         return base64.urlsafe_b64encode(raw).decode("ascii")
@@ -377,6 +376,48 @@ def _header_value(parameter: Parameter, value: Any) -> str:
 
 # Characters that would end a header line early or that HTTP forbids in a header value.
 _HEADER_BREAKING = re.compile(r"[\r\n\0]")
+
+# Headers whose values carry registry credentials as base64url-encoded JSON, by lowercase
+# name: True for a map of auth configurations by registry (X-Registry-Config), False for
+# one auth configuration (X-Registry-Auth).
+CREDENTIAL_HEADERS = {"x-registry-auth": False, "x-registry-config": True}
+
+# The members of an auth configuration that are secrets.
+_SECRET_MEMBERS = ("password", "identitytoken", "registrytoken", "auth")
+
+# Operations whose JSON body is an auth configuration.
+_CREDENTIAL_BODIES = ("SystemAuth",)
+
+
+def find_credentials(
+    plan: OperationPlan, headers: Iterable[tuple[str, str]], document: Any
+) -> str | None:
+    """Return what carries registry credentials in a request ("the X-Registry-Auth
+    header"), or None when it carries none.
+
+    An auth configuration without a password or token (anonymous access, as `{}`) is no
+    credential. A registry header that does not decode is taken for one.
+    """
+    for name, value in headers:
+        is_map = CREDENTIAL_HEADERS.get(name.lower())
+        if is_map is None:
+            continue
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(value.encode("ascii") + b"=="))
+        except (ValueError, UnicodeError):
+            return f"the {name} header"
+        configs = list(decoded.values()) if is_map and isinstance(decoded, dict) else [decoded]
+        if any(_has_secret(config) for config in configs):
+            return f"the {name} header"
+    if plan.operation.operation_id in _CREDENTIAL_BODIES and _has_secret(document):
+        return "the request body"
+    return None
+
+
+def _has_secret(config: Any) -> bool:
+    if not isinstance(config, dict):
+        return config is not None
+    return any(config.get(member) for member in _SECRET_MEMBERS)
 
 
 class EncodedBody:
