@@ -49,7 +49,9 @@ from docker_engine.errors import (
     TimeoutError,
 )
 
-CONTAINERS = [{"Id": "abc", "Names": ["/web"], "Ports": [{"PrivatePort": 80, "Type": "tcp"}]}]
+CONTAINERS = [
+    {"Id": "abc", "Names": ["/web"], "Ports": [{"PrivatePort": 80, "Type": "tcp"}]}
+]
 
 
 class AsyncClient47(AsyncBaseClient):
@@ -112,7 +114,9 @@ def test_negotiation_transcript_engine_29(fake_daemon: FakeDaemon) -> None:
 
 
 def test_negotiates_down_and_encodes_body(old_daemon: FakeDaemon) -> None:
-    old_daemon.route("POST", "/containers/create", Answer(201, {"Id": "new", "Warnings": []}))
+    old_daemon.route(
+        "POST", "/containers/create", Answer(201, {"Id": "new", "Warnings": []})
+    )
 
     async def main() -> tuple[Any, AsyncClient47]:
         client = AsyncClient47(old_daemon.host)
@@ -141,7 +145,9 @@ def test_newer_features_refused_before_sending(old_daemon: FakeDaemon) -> None:
             await client.call(SWARM_UNLOCK_KEY, {})
         assert raised.value.feature_since == "1.44"
         assert "whose maximum is 1.41" in str(raised.value)
-        body = ContainerCreateBody(image="busybox", host_config=HostConfig(annotations={"a": "b"}))
+        body = ContainerCreateBody(
+            image="busybox", host_config=HostConfig(annotations={"a": "b"})
+        )
         with pytest.raises(APIVersionError, match="HostConfig.Annotations"):
             await client.call(CONTAINER_CREATE, {}, body=body)
         await client.aclose()
@@ -181,7 +187,9 @@ def test_daemon_minimum_refuses_old_package(fake_daemon: FakeDaemon) -> None:
     run_checked(main())
 
 
-def test_docker_api_version_pins(fake_daemon: FakeDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docker_api_version_pins(
+    fake_daemon: FakeDaemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOCKER_API_VERSION", "1.45")
     fake_daemon.route("GET", "/containers/json", Answer(200, []))
 
@@ -192,7 +200,9 @@ def test_docker_api_version_pins(fake_daemon: FakeDaemon, monkeypatch: pytest.Mo
             assert client.daemon_version is None
 
     run_checked(main())
-    assert [request.target for request in fake_daemon.requests] == ["/v1.45/containers/json"]
+    assert [request.target for request in fake_daemon.requests] == [
+        "/v1.45/containers/json"
+    ]
 
 
 def test_failed_probe_raises_and_retries(fake_daemon: FakeDaemon) -> None:
@@ -239,12 +249,18 @@ def test_base_client_uses_daemon_version(fake_daemon: FakeDaemon) -> None:
 
 def test_error_statuses_map_to_exceptions(fake_daemon: FakeDaemon) -> None:
     fake_daemon.route(
-        "GET", "/containers/ghost/json", Answer(404, {"message": "No such container: ghost"})
+        "GET",
+        "/containers/ghost/json",
+        Answer(404, {"message": "No such container: ghost"}),
     )
-    fake_daemon.route("DELETE", "/containers/busy", Answer(409, {"message": "container is running"}))
+    fake_daemon.route(
+        "DELETE", "/containers/busy", Answer(409, {"message": "container is running"})
+    )
     fake_daemon.route("POST", "/containers/abc/start", Answer(304))
     fake_daemon.route(
-        "GET", "/containers/json", Answer(301, b"", {"Location": "http://elsewhere/login"})
+        "GET",
+        "/containers/json",
+        Answer(301, b"", {"Location": "http://elsewhere/login"}),
     )
 
     async def main() -> None:
@@ -269,15 +285,21 @@ def test_error_statuses_map_to_exceptions(fake_daemon: FakeDaemon) -> None:
 def test_text_json_and_headers_responses(fake_daemon: FakeDaemon) -> None:
     fake_daemon.route("GET", "/containers/abc/json", Answer(200, {"Id": "abc"}))
     fake_daemon.route(
-        "HEAD", "/containers/abc/archive", Answer(200, b"", {"X-Docker-Container-Path-Stat": "e30="})
+        "HEAD",
+        "/containers/abc/archive",
+        Answer(200, b"", {"X-Docker-Container-Path-Stat": "e30="}),
     )
 
     async def main() -> None:
         async with AsyncClient47(fake_daemon.host, version="1.47") as client:
             assert await client.call(SYSTEM_PING, {}) == "OK"
-            inspected = await client.call(CONTAINER_INSPECT, {"id": "abc", "size": False})
+            inspected = await client.call(
+                CONTAINER_INSPECT, {"id": "abc", "size": False}
+            )
             assert inspected == {"Id": "abc"}
-            headers = await client.call(CONTAINER_ARCHIVE_INFO, {"id": "abc", "path": "/etc"})
+            headers = await client.call(
+                CONTAINER_ARCHIVE_INFO, {"id": "abc", "path": "/etc"}
+            )
             assert headers["X-Docker-Container-Path-Stat"] == "e30="
             # The HEAD response's Content-Length announces no body to read.
             assert await client.call(SYSTEM_PING, {}) == "OK"
@@ -319,7 +341,9 @@ def test_header_with_line_break_refused(fake_daemon: FakeDaemon) -> None:
 
 def test_connections_reused_and_closed(fake_daemon: FakeDaemon) -> None:
     fake_daemon.route("GET", "/containers/json", Answer(200, []))
-    fake_daemon.route("GET", "/containers/abc/json", Answer(200, {"Id": "abc"}, close=True))
+    fake_daemon.route(
+        "GET", "/containers/abc/json", Answer(200, {"Id": "abc"}, close=True)
+    )
 
     async def main() -> None:
         async with AsyncClient47(fake_daemon.host) as client:
@@ -335,7 +359,9 @@ def test_connections_reused_and_closed(fake_daemon: FakeDaemon) -> None:
 
 
 def test_idle_connection_closed_by_daemon(fake_daemon: FakeDaemon) -> None:
-    fake_daemon.route("GET", "/containers/abc/json", Answer(200, {"Id": "abc"}, drop=True))
+    fake_daemon.route(
+        "GET", "/containers/abc/json", Answer(200, {"Id": "abc"}, drop=True)
+    )
 
     async def main() -> None:
         async with AsyncClient47(fake_daemon.host, version="1.47") as client:
@@ -366,7 +392,9 @@ def test_stale_connection_retried(short_tmp: str) -> None:
     async def main() -> None:
         async with AsyncClient47(daemon.host, version="1.47") as client:
             for _ in range(2):
-                assert await client.call(CONTAINER_INSPECT, {"id": "abc"}) == {"Id": "abc"}
+                assert await client.call(CONTAINER_INSPECT, {"id": "abc"}) == {
+                    "Id": "abc"
+                }
 
     try:
         run_checked(main())
@@ -381,7 +409,9 @@ def test_read_timeouts(fake_daemon: FakeDaemon) -> None:
     fake_daemon.route("GET", "/containers/abc/json", Answer(200, {"Id": "abc"}))
 
     async def main() -> None:
-        client = AsyncClient47(fake_daemon.host, version="1.47", timeout=Timeout(connect=1, read=5))
+        client = AsyncClient47(
+            fake_daemon.host, version="1.47", timeout=Timeout(connect=1, read=5)
+        )
         started = time.monotonic()
         with pytest.raises(TimeoutError) as raised:
             await client.call(CONTAINER_LIST, {}, timeout=0.3)
@@ -446,9 +476,13 @@ def test_pool_limit_under_concurrency(fake_daemon: FakeDaemon) -> None:
     fake_daemon.route("GET", "/containers/json", Answer(200, CONTAINERS, delay=0.002))
 
     async def main() -> list[Any]:
-        async with AsyncClient47(fake_daemon.host, version="1.47", max_connections=3) as client:
+        async with AsyncClient47(
+            fake_daemon.host, version="1.47", max_connections=3
+        ) as client:
             return list(
-                await asyncio.gather(*(client.call(CONTAINER_LIST, {}) for _ in range(200)))
+                await asyncio.gather(
+                    *(client.call(CONTAINER_LIST, {}) for _ in range(200))
+                )
             )
 
     results = run_checked(main())
@@ -463,7 +497,10 @@ def test_pool_limit_waits_then_times_out(fake_daemon: FakeDaemon) -> None:
 
     async def main() -> None:
         client = AsyncClient47(
-            fake_daemon.host, version="1.47", max_connections=1, timeout=Timeout(connect=0.3, read=5)
+            fake_daemon.host,
+            version="1.47",
+            max_connections=1,
+            timeout=Timeout(connect=0.3, read=5),
         )
         stream = await client.call(CONTAINER_EXPORT, {"id": "abc"})
         with pytest.raises(TimeoutError, match="1 connections"):
@@ -555,7 +592,9 @@ def test_body_of_wrong_type_refused(fake_daemon: FakeDaemon) -> None:
 def test_binary_stream(fake_daemon: FakeDaemon, tmp_path: Any) -> None:
     payload = bytes(range(256)) * 4096
     fake_daemon.route(
-        "GET", "/containers/abc/export", Answer(200, payload, {"Content-Type": "application/x-tar"})
+        "GET",
+        "/containers/abc/export",
+        Answer(200, payload, {"Content-Type": "application/x-tar"}),
     )
     destination = tmp_path / "export.tar"
 
@@ -566,7 +605,10 @@ def test_binary_stream(fake_daemon: FakeDaemon, tmp_path: Any) -> None:
             chunks = [chunk async for chunk in stream]
             assert len(chunks) > 1
             assert b"".join(chunks) == payload
-            assert await (await client.call(CONTAINER_EXPORT, {"id": "abc"})).read() == payload
+            assert (
+                await (await client.call(CONTAINER_EXPORT, {"id": "abc"})).read()
+                == payload
+            )
             stream = await client.call(CONTAINER_EXPORT, {"id": "abc"})
             assert await stream.write_to(str(destination)) == len(payload)
 
@@ -580,7 +622,9 @@ def test_binary_stream_closed_early(fake_daemon: FakeDaemon) -> None:
     fake_daemon.route("GET", "/containers/json", Answer(200, []))
 
     async def main() -> None:
-        async with AsyncClient47(fake_daemon.host, version="1.47", max_connections=1) as client:
+        async with AsyncClient47(
+            fake_daemon.host, version="1.47", max_connections=1
+        ) as client:
             async with await client.call(CONTAINER_EXPORT, {"id": "abc"}) as stream:
                 assert await stream.__anext__()
             await client.call(CONTAINER_LIST, {})
@@ -614,7 +658,9 @@ def test_cancelled_call_closes_its_connection(fake_daemon: FakeDaemon) -> None:
         with pytest.raises(asyncio.CancelledError):
             await reader
         await asyncio.sleep(0.05)
-        assert await client_descriptors(fake_daemon) <= before, "a cancelled call left a socket"
+        assert (
+            await client_descriptors(fake_daemon) <= before
+        ), "a cancelled call left a socket"
 
         # Both cancellations gave the only slot back.
         fake_daemon.routes[("GET", "/containers/json")] = Answer(200, [])
@@ -641,7 +687,10 @@ def test_aclose_closes_idle_connections(fake_daemon: FakeDaemon) -> None:
 
 def test_bad_result_type_names_models_module(fake_daemon: FakeDaemon) -> None:
     broken = Operation(
-        operation_id="Broken", method="GET", path="/containers/json", result_type="list[Nope]"
+        operation_id="Broken",
+        method="GET",
+        path="/containers/json",
+        result_type="list[Nope]",
     )
     fake_daemon.route("GET", "/containers/json", Answer(200, []))
 
