@@ -7,7 +7,9 @@ key). `ssl` is imported only when a TLS connection is first opened.
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,6 +18,8 @@ from docker_engine.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import ssl
+
+logger = logging.getLogger("docker_engine")
 
 CA_FILE = "ca.pem"
 CERT_FILE = "cert.pem"
@@ -127,7 +131,14 @@ class TLSConfig:
         if not self.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+            logger.warning(
+                "TLS verification of the daemon's certificate is turned off (by %s): the "
+                "connection is encrypted, but anyone on the network path can pose as the "
+                "daemon. Turn it on with DOCKER_TLS_VERIFY=1 or TLSConfig(verify=True)",
+                self.source,
+            )
         if self.client_cert is not None and self.client_key is not None:
+            _warn_if_readable_by_others(self.client_key, self.source)
             try:
                 context.load_cert_chain(self.client_cert, self.client_key)
             except (OSError, ssl.SSLError) as error:
@@ -137,3 +148,20 @@ class TLSConfig:
                     source=self.source,
                 ) from error
         return context
+
+
+def _warn_if_readable_by_others(key_path: str, source: str) -> None:
+    """Log a warning when users other than the key's owner can read the private key file."""
+    try:
+        mode = os.stat(key_path).st_mode
+    except OSError:
+        return  # load_cert_chain reports the missing or unreadable file
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        logger.warning(
+            "the TLS client key %s (from %s) is readable by users other than its owner "
+            "(mode %s): restrict it with `chmod 600 %s`",
+            key_path,
+            source,
+            stat.filemode(mode),
+            key_path,
+        )
