@@ -8,6 +8,7 @@ other versions already formatted: most classes are identical across adjacent API
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,21 @@ def pystr(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+# Characters that a docstring writes as escapes: control characters other than newline and
+# tab (NUL may not appear in Python source at all) and the Unicode line separators.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_invisible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def docstring(text: str | None, indent: int, fallback: str | None = None) -> str:
     """Return a triple-quoted docstring for `text`, indented for a block at `indent`."""
     body = (text or fallback or "").strip()
     body = body.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    body = _INVISIBLE.sub(_escape_invisible, body.replace("\r\n", "\n"))
     if body.endswith('"'):
         body += " "
     lines = body.splitlines() or [""]
