@@ -43,6 +43,12 @@ if TYPE_CHECKING:
     from docker_engine._negotiation import DaemonVersion
     from docker_engine._request import EncodedBody, OperationPlan
 
+# Connections one client keeps open at most, busy and idle each, unless max_connections
+# says otherwise. More than BaseClient's 10: tasks are cheap, and each open stream (a log
+# follow, an attach) holds a connection, so twenty follows on one client are ordinary.
+# aiohttp and httpx default to 100 as well.
+DEFAULT_MAX_CONNECTIONS = 100
+
 # A JSON response body larger than this is decoded in a worker thread, so that decoding
 # it does not hold up the event loop's other tasks.
 DECODE_IN_THREAD_SIZE = 1024 * 1024
@@ -69,9 +75,10 @@ class AsyncBaseClient(ClientCore):
 
     It takes the arguments of BaseClient, with the same meaning: `base_url`, `version`,
     `tls`, `timeout` (a Timeout or seconds; by default 10 s to connect and 60 s per
-    read, none for streams), `strict` and `max_connections` (default 10; further calls
-    wait for a free connection). Its methods are coroutines and its streams async
-    iterators. Use it with `async with`, or await `aclose()` when done.
+    read, none for stream bodies), `strict` and `max_connections`. The latter defaults
+    to 100 here, and calls beyond it wait for a free connection. Its methods are
+    coroutines and its streams async iterators. Use it with `async with`, or await
+    `aclose()` when done.
 
     One client may serve any number of concurrent tasks on one event loop. Its
     connections belong to that loop; used on another loop later, it drops them and
@@ -82,6 +89,8 @@ class AsyncBaseClient(ClientCore):
 
     def _setup(self, host: DockerHost, **settings: Any) -> None:
         super()._setup(host, **settings)
+        if not settings.get("max_connections"):
+            self._max_connections = DEFAULT_MAX_CONNECTIONS
         self._async_pool: AsyncConnectionPool | None = None
         self._streaming_timeout = Timeout(self._timeout.connect, None)
         # The lock that makes concurrent first calls negotiate once, with its loop.
@@ -182,9 +191,16 @@ class AsyncBaseClient(ClientCore):
                     await self._load_result_decoder(plan)
                 if len(data) > DECODE_IN_THREAD_SIZE:
                     return await asyncio.to_thread(
-                        self._decode_result, plan, target, status, data, response.getheader
+                        self._decode_result,
+                        plan,
+                        target,
+                        status,
+                        data,
+                        response.getheader,
                     )
-                return self._decode_result(plan, target, status, data, response.getheader)
+                return self._decode_result(
+                    plan, target, status, data, response.getheader
+                )
             if kind is ResponseKind.TEXT:
                 return data.decode("utf-8", errors="replace")
             if kind is ResponseKind.HEADERS:

@@ -36,6 +36,7 @@ async def connect_async(
     timeout: float | Timeout | None = None,
     strict: bool = False,
     environ: Mapping[str, str] | None = None,
+    allow_insecure_credentials: bool = False,
 ) -> AsyncBaseClient:
     """Return an asyncio client of the installed version package that best fits the daemon.
 
@@ -44,6 +45,7 @@ async def connect_async(
     its connection. With `version` or DOCKER_API_VERSION, the package for that version
     (else the closest newer one) is picked without contacting the daemon. Raises
     APIVersionError naming the daemon's range and the package to install when none fits.
+    `allow_insecure_credentials` is passed to the client (see BaseClient).
     """
     if environ is None:
         environ = os.environ
@@ -70,6 +72,7 @@ async def connect_async(
             tls=tls,
             timeout=timeout,
             strict=strict,
+            allow_insecure_credentials=allow_insecure_credentials,
         )
 
     # Resolving the host may read the Docker CLI's config and context files.
@@ -87,7 +90,9 @@ async def connect_async(
         reason,
     )
     client_class = await asyncio.to_thread(load_async_client, package)
-    return client_class._from_probe(prober, strict=strict)
+    return client_class._from_probe(
+        prober, strict=strict, allow_insecure_credentials=allow_insecure_credentials
+    )
 
 
 def load_async_client(package: VersionPackage) -> type[AsyncBaseClient]:
