@@ -700,3 +700,42 @@ def test_bad_result_type_names_models_module(fake_daemon: FakeDaemon) -> None:
                 await client.call(broken, {})
 
     run_checked(main())
+
+
+def test_credentials_to_plain_remote_refused(
+    short_tmp: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = FakeDaemon(short_tmp, tcp_address="127.0.0.1").start()
+    daemon.route("POST", "/images/app/push", Answer(200, b""))
+    port = daemon.host.rsplit(":", 1)[1]
+    # "docker.test" is not a loopback name, so the client treats it as remote; this
+    # process resolves it to 127.0.0.1, so nothing leaves the machine.
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *arguments: Any, **keywords: Any) -> Any:
+        return original(
+            "127.0.0.1" if host == "docker.test" else host, *arguments, **keywords
+        )
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    auth = {"x_registry_auth": {"username": "me", "password": "secret"}}
+
+    async def main() -> None:
+        refusing = AsyncClient47(f"tcp://docker.test:{port}", version="1.47")
+        with pytest.raises(InvalidArgument, match="allow_insecure_credentials=True"):
+            await refusing.call(IMAGE_PUSH, {"name": "app", **auth})
+        assert daemon.requests == []
+
+        allowing = AsyncClient47(
+            f"tcp://docker.test:{port}", version="1.47", allow_insecure_credentials=True
+        )
+        await allowing.call(IMAGE_PUSH, {"name": "app", **auth})
+        await allowing.aclose()
+        await refusing.aclose()
+
+    try:
+        run_checked(main())
+    finally:
+        daemon.stop()
+    assert [request.path for request in daemon.requests] == ["/images/app/push"]
+    assert "X-Registry-Auth" in daemon.requests[0].headers

@@ -153,6 +153,8 @@ class AsyncBaseClient(ClientCore):
         if kind in _STREAM_KINDS:
             item_decoder = await self._load_item_decoder(plan)
 
+        if self._guard_credentials:
+            self._check_credentials(plan, headers, encoded.document)
         headers.append(("Host", self._host.host_header))
         headers.append(("User-Agent", USER_AGENT))
         headers.extend(encoded.headers)
@@ -305,7 +307,11 @@ class AsyncBaseClient(ClientCore):
 
     @classmethod
     def _from_probe(
-        cls, prober: AsyncBaseClient, *, strict: bool = False
+        cls,
+        prober: AsyncBaseClient,
+        *,
+        strict: bool = False,
+        allow_insecure_credentials: bool = False,
     ) -> AsyncBaseClient:
         """Build a client that shares `prober`'s host, pool and probe, as connect_async() does."""
         client = cls.__new__(cls)
@@ -316,6 +322,7 @@ class AsyncBaseClient(ClientCore):
             strict=strict,
             max_connections=prober._max_connections,
             environ={},
+            allow_insecure_credentials=allow_insecure_credentials,
         )
         client._async_pool = prober._async_pool
         if prober._daemon is not None:
