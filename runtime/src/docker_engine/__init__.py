@@ -63,7 +63,6 @@ if TYPE_CHECKING:
     from docker_engine._exec import ExecResult, exec_run
     from docker_engine._hijack import TTY_EOF
     from docker_engine._async_client import AsyncBaseClient, AsyncGroup
-    from docker_engine._async_connect import connect_async
     from docker_engine._async_hijack import AsyncHijackedStream
     from docker_engine._async_responses import AsyncByteStream
     from docker_engine._async_streams import (
@@ -89,7 +88,7 @@ _LAZY = {
     "registry_config_header": "docker_engine._auth",
     "path_stat": "docker_engine._archives",
     "TTY_EOF": "docker_engine._hijack",
-    # The asyncio client, its streams and connect_async().
+    # The asyncio client and its streams.
     "AsyncBaseClient": "docker_engine._async_client",
     "AsyncGroup": "docker_engine._async_client",
     "AsyncByteStream": "docker_engine._async_responses",
@@ -97,7 +96,6 @@ _LAZY = {
     "AsyncHijackedStream": "docker_engine._async_hijack",
     "AsyncJSONStream": "docker_engine._async_streams",
     "AsyncProgressStream": "docker_engine._async_streams",
-    "connect_async": "docker_engine._async_connect",
 }
 
 
@@ -218,6 +216,36 @@ def connect(
         strict=strict,
         allow_insecure_credentials=allow_insecure_credentials,
     )
+
+
+async def connect_async(
+    base_url: str | None = None,
+    *,
+    version: str | None = None,
+    tls: TLSConfig | bool | None = None,
+    timeout: float | Timeout | None = None,
+    strict: bool = False,
+    allow_insecure_credentials: bool = False,
+) -> AsyncBaseClient:
+    """Return an asyncio client of the installed version package that best fits the daemon.
+
+    It decides as connect() does and returns the package's AsyncClient. The asyncio
+    client's modules are imported in a worker thread, so that the first call reads no
+    file while the event loop runs.
+    """
+    import asyncio
+    import importlib
+
+    module = await asyncio.to_thread(importlib.import_module, "docker_engine._async_connect")
+    client: AsyncBaseClient = await module.connect_async(
+        base_url,
+        version=version,
+        tls=tls,
+        timeout=timeout,
+        strict=strict,
+        allow_insecure_credentials=allow_insecure_credentials,
+    )
+    return client
 
 
 def installed_packages() -> list[VersionPackage]:
