@@ -9,6 +9,7 @@ these tests resolve to 127.0.0.1 themselves, so nothing leaves the machine.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -245,6 +246,29 @@ def test_connect_passes_credentials_opt_in(fake_tcp: FakeDaemon, remote_name: st
     with pytest.raises(InvalidArgument):
         guarded.images.push("registry.test/app", x_registry_auth=password_header())
     assert len(fake_tcp.requests) == 1
+
+
+def test_async_client_guards_credentials(fake_tcp: FakeDaemon, remote_name: str) -> None:
+    package = import_package("1.41")
+    header = password_header()
+
+    async def push(allow: bool) -> None:
+        client = package.AsyncClient(
+            remote_host(fake_tcp), version="1.41", allow_insecure_credentials=allow
+        )
+        try:
+            stream = await client.images.push("registry.test/app", x_registry_auth=header)
+            await stream.wait()
+        finally:
+            await client.aclose()
+
+    with pytest.raises(InvalidArgument, match="X-Registry-Auth") as caught:
+        asyncio.run(push(allow=False))
+    assert PASSWORD not in str(caught.value)
+    assert fake_tcp.requests == []
+
+    asyncio.run(push(allow=True))
+    assert [request.headers["X-Registry-Auth"] for request in fake_tcp.requests] == [header]
 
 
 def test_credentials_sent_to_loopback(fake_tcp: FakeDaemon) -> None:
