@@ -252,7 +252,8 @@ def _check_schemas(document: dict[str, Any]) -> Iterator[_Problem]:
             and "allOf" not in node
         ):
             for index, name in enumerate(required):
-                if name not in properties:
+                # A name that is not a string is reported by the Swagger schema check.
+                if isinstance(name, str) and name not in properties:
                     yield _Problem(
                         "required-undeclared",
                         join_pointer(tokens + ["required", str(index)]),
