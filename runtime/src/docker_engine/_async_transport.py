@@ -72,7 +72,15 @@ SSH_EXIT_WAIT = 2.0
 class AsyncConnection:
     """One connection: the asyncio streams, and the ssh process behind them, if any."""
 
-    __slots__ = ("reader", "writer", "raw_transport", "process", "stderr", "generation")
+    __slots__ = (
+        "reader",
+        "writer",
+        "raw_transport",
+        "process",
+        "stderr",
+        "generation",
+        "epoch",
+    )
 
     def __init__(
         self,
@@ -89,8 +97,10 @@ class AsyncConnection:
         self.raw_transport: asyncio.BaseTransport = writer.transport
         self.process = process
         self.stderr = stderr
-        # Which binding of the pool to an event loop the connection belongs to.
+        # Which binding of the pool to an event loop the connection belongs to, and how
+        # many times the pool had been closed when the connection was opened.
         self.generation = 0
+        self.epoch = 0
 
     def is_usable(self) -> bool:
         """Tell whether an idle connection can carry another request."""
@@ -104,6 +114,8 @@ class AsyncConnection:
             # The connection's event loop is closed. Shutting the socket down ends the
             # connection for the daemon, and the garbage collector closes the descriptor.
             _shutdown(self.raw_transport)
+        if self.stderr is not None:
+            self.stderr.close()
 
     async def aclose(self, wait: float) -> None:
         """Close after sending what is buffered, and wait up to `wait` s for an ssh process."""
@@ -327,7 +339,10 @@ class AsyncConnectionPool:
         self.max_connections = max_connections
         self._binding: _LoopBinding | None = None
         self._generations = 0
-        self._closed = False
+        # Incremented by aclose(): connections opened before are closed when given back.
+        self._epoch = 0
+        # The ssh processes of closed connections, which aclose() waits for.
+        self._exiting: list[asyncio.subprocess.Process] = []
 
     def _bind(self) -> _LoopBinding:
         loop = asyncio.get_running_loop()
@@ -344,10 +359,9 @@ class AsyncConnectionPool:
             )
             for connection in binding.idle:
                 connection.abort()
+            self._exiting = []
         self._generations += 1
         self._binding = _LoopBinding(loop, self.max_connections, self._generations)
-        # aclose() on the previous loop does not keep this one from pooling connections.
-        self._closed = False
         return self._binding
 
     async def acquire(
@@ -389,6 +403,7 @@ class AsyncConnectionPool:
             slots.release()
             raise
         connection.generation = binding.generation
+        connection.epoch = self._epoch
         return connection, False
 
     def release(self, connection: AsyncConnection) -> None:
@@ -397,30 +412,40 @@ class AsyncConnectionPool:
         if binding is None or connection.generation != binding.generation:
             connection.abort()
             return
-        if not self._closed and connection.is_usable():
+        if connection.epoch == self._epoch and connection.is_usable():
             binding.idle.append(connection)
         else:
-            connection.abort()
+            self._abort(connection)
         binding.slots.release()
 
     def discard(self, connection: AsyncConnection) -> None:
         """Close a connection that cannot be reused and free its slot."""
-        connection.abort()
+        self._abort(connection)
         binding = self._binding
         if binding is not None and connection.generation == binding.generation:
             binding.slots.release()
 
+    def _abort(self, connection: AsyncConnection) -> None:
+        connection.abort()
+        if connection.process is not None:
+            self._exiting.append(connection.process)
+
     async def aclose(self) -> None:
-        """Close the idle connections; connections still checked out close when given back."""
-        self._closed = True
+        """Close the idle connections and wait for the ssh processes of closed ones.
+
+        Connections still checked out close when given back. The pool stays usable: a
+        later call opens a new connection.
+        """
+        self._epoch += 1
         binding = self._binding
         if binding is None:
             return
         idle, binding.idle = binding.idle, []
-        if idle:
-            await asyncio.gather(
-                *(connection.aclose(SSH_EXIT_WAIT) for connection in idle)
-            )
+        exiting, self._exiting = self._exiting, []
+        await asyncio.gather(
+            *(connection.aclose(SSH_EXIT_WAIT) for connection in idle),
+            *(_stop_process(process, SSH_EXIT_WAIT) for process in exiting),
+        )
 
 
 async def send(
