@@ -158,6 +158,14 @@ class OperationPlan:
     body_content_type: str | None
     since: str
     body_fields_since: dict[str, str]
+    # The boolean query argument that turns a JSON stream into one document (`stream` of
+    # stats): the method gets overloads, returning the item itself when it is False.
+    single_switch: str | None = None
+
+    @property
+    def single_annotation(self) -> str:
+        """The return annotation when `single_switch` is False: the stream's item type."""
+        return _qualify(self.item_type) if self.item_type else "Any"
 
     @property
     def parameters(self) -> list[ArgumentPlan]:
@@ -414,6 +422,11 @@ def _plan_operation(
 
     body_kind, body_content_type, body = _plan_body(model, namer, operation, owner)
     kind, result_type, item_type = _plan_response(model, namer, operation, owner)
+    single_switch = None
+    if kind == "JSON_STREAM":
+        for argument in keyword_arguments:
+            if argument.wire_name == "stream" and argument.schema_type == "boolean":
+                single_switch = argument.python_name
 
     return OperationPlan(
         operation_id=op_id,
@@ -436,6 +449,7 @@ def _plan_operation(
         body_content_type=body_content_type,
         since=history.operation_since(version, op_id),
         body_fields_since=history.body_fields_since(version, op_id),
+        single_switch=single_switch,
     )
 
 

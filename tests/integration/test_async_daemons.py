@@ -501,8 +501,8 @@ def test_stats_one_shot_and_streaming(daemon_20_10: Daemon) -> None:
     async def main() -> None:
         async with async_client("1.41", daemon_20_10.host) as client:
             async with container(client, "1.41", ["sleep", "300"]) as container_id:
-                stats = await client.containers.stats(container_id, stream=False)
-                one = await stats.one()
+                # With stream=False the method returns the one document, not a stream.
+                one = await client.containers.stats(container_id, stream=False)
                 assert one["id"] == container_id
                 assert "memory_stats" in one
                 async with await client.containers.stats(

@@ -230,8 +230,8 @@ def test_events_seen_while_container_created_and_removed(client: Any) -> None:
 
 def test_stats_one_shot_and_streaming(client: Any) -> None:
     with container(client, VERSION, ["sleep", "300"]) as container_id:
-        with client.containers.stats(container_id, stream=False) as stats:
-            one = stats.one()
+        # With stream=False the method returns the one document, not a stream.
+        one = client.containers.stats(container_id, stream=False)
         assert one["id"] == container_id
         assert "memory_stats" in one
 

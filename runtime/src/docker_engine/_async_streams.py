@@ -72,7 +72,9 @@ async def open_stream(exchange: AsyncExchange) -> Any:
     if kind is ResponseKind.FRAMES:
         return AsyncFrameStream(exchange, multiplexed=await is_multiplexed(exchange))
     if kind is ResponseKind.JSON_STREAM:
-        return AsyncJSONStream(exchange)
+        stream: AsyncJSONStream[Any] = AsyncJSONStream(exchange)
+        # `stream=False` (stats) asks for one document: return it, not an iterator.
+        return await stream.one() if exchange.arguments.get("stream") is False else stream
     if kind is ResponseKind.PROGRESS:
         return AsyncProgressStream(exchange)
     if kind is ResponseKind.HIJACK:

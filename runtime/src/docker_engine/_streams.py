@@ -57,7 +57,9 @@ def open_stream(exchange: Exchange) -> Any:
     if kind is ResponseKind.FRAMES:
         return FrameStream(exchange, multiplexed=is_multiplexed(exchange))
     if kind is ResponseKind.JSON_STREAM:
-        return JSONStream(exchange)
+        stream: JSONStream[Any] = JSONStream(exchange)
+        # `stream=False` (stats) asks for one document: return it, not an iterator.
+        return stream.one() if exchange.arguments.get("stream") is False else stream
     if kind is ResponseKind.PROGRESS:
         return ProgressStream(exchange)
     if kind is ResponseKind.HIJACK:
