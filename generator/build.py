@@ -145,7 +145,14 @@ def generate(
     # A package rendered from a spec file outside the manifest is never up to date.
     spec_files = _stamp_spec_files(stamp)
     manifest_versions = previous_versions - set(spec_files)
-    if not force and stamp.get("fingerprint") == digest and set(requested) <= manifest_versions:
+    # Each version records the fingerprint it was rendered with: a version carried over
+    # from an older build is not up to date just because others were rendered since.
+    fingerprints = _stamp_fingerprints(stamp)
+    if (
+        not force
+        and set(requested) <= manifest_versions
+        and all(fingerprints.get(version) == digest for version in requested)
+    ):
         return BuildReport(up_to_date=True, target=link, seconds=time.perf_counter() - started)
 
     # Every spec is read, even for one requested version: the feature history of a
@@ -170,7 +177,7 @@ def generate(
         link=link,
         previous=previous,
         carry=previous_versions - set(requested),
-        stamp={"fingerprint": digest},
+        stamp={"fingerprints": {**fingerprints, **{version: digest for version in requested}}},
         spec_files=carried_spec_files,
         format_cache=format_cache,
         say=say,
@@ -218,7 +225,13 @@ def generate_spec(
         link=link,
         previous=previous,
         carry=_stamp_versions(stamp) - {model.version},
-        stamp={"fingerprint": stamp.get("fingerprint")},
+        stamp={
+            "fingerprints": {
+                version: recorded
+                for version, recorded in _stamp_fingerprints(stamp).items()
+                if version != model.version
+            }
+        },
         spec_files=spec_files,
         format_cache=format_cache,
         say=say,
@@ -237,6 +250,14 @@ def generate_spec(
 def _stamp_versions(stamp: dict[str, object]) -> set[str]:
     versions = stamp.get("versions")
     return {version for version in versions if isinstance(version, str)} if isinstance(versions, list) else set()
+
+
+def _stamp_fingerprints(stamp: dict[str, object]) -> dict[str, str]:
+    """Return the fingerprint each version of a build was rendered with."""
+    recorded = stamp.get("fingerprints")
+    if not isinstance(recorded, dict):
+        return {}
+    return {version: value for version, value in recorded.items() if isinstance(value, str)}
 
 
 def _stamp_spec_files(stamp: dict[str, object]) -> dict[str, object]:
@@ -308,6 +329,9 @@ def _render_and_swap(
             {*(model.version for model in models), *carried}, key=lambda v: tuple(map(int, v.split(".")))
         )
         contents: dict[str, object] = {**stamp, "versions": written_versions}
+        recorded = stamp.get("fingerprints")
+        if isinstance(recorded, dict):
+            contents["fingerprints"] = {v: recorded[v] for v in written_versions if v in recorded}
         kept_spec_files = {version: origin for version, origin in spec_files.items() if version in written_versions}
         if kept_spec_files:
             contents["spec_files"] = kept_spec_files

@@ -197,3 +197,18 @@ def test_crash_while_writing_leaves_previous_build(
     assert sorted(p.name for p in (link.parent / ".generated").iterdir()) == [
         Path(target).name
     ]
+
+
+def test_carried_over_versions_are_not_up_to_date_after_a_change(
+    generated: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link, cache = generated
+    # Render one version with changed inputs: the other 31 are carried over, rendered with
+    # the old inputs, so a later full run must render them again instead of skipping.
+    monkeypatch.setattr(build, "fingerprint", lambda manifest: "changed-inputs")
+    report = run_generate(link, cache, ["1.41"])
+    assert [v.version for v in report.versions] == ["1.41"]
+    report = run_generate(link, cache)
+    assert not report.up_to_date
+    assert len(report.versions) == 32
+    assert run_generate(link, cache).up_to_date
