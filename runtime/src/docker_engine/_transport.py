@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __all__ = ["ConnectionPool", "Timeout", "as_timeout", "finish", "read_body", "send", "transport_for"]
 
+import collections
 import http.client
 import logging
 import socket
@@ -359,6 +360,49 @@ def transport_for(host: DockerHost) -> Transport:
     raise ConfigurationError(f"no transport for {host.describe()}", source=host.source)
 
 
+class _Slots:
+    """A count of free connection slots, handed out in the order they were requested.
+
+    With threading.Semaphore, a thread that gives a slot back can take it again at once,
+    ahead of the threads already waiting, so under contention one waiter can starve: 32
+    threads sharing 10 connections of Engine 20.10 on a busy 2-core machine saw a median
+    wait under 1 ms but single waits of 6 to 10 s, and some timed out. Here a freed slot
+    goes to the oldest waiter.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float | None) -> bool:
+        """Take a slot, waiting up to `timeout` seconds (None: no limit); False on timeout."""
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=-1 if timeout is None else timeout):
+            return True
+        with self._lock:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                # release() handed this waiter a slot after its wait ended.
+                return True
+        return False
+
+    def release(self) -> None:
+        """Give a slot back: to the oldest waiter if any, else to the free count."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
+
+
 class ConnectionPool:
     """Keeps idle connections for reuse and limits how many are open at once.
 
@@ -373,7 +417,7 @@ class ConnectionPool:
         self.max_connections = max_connections
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max_connections)
+        self._slots = _Slots(max_connections)
         self._closed = False
 
     def acquire(self, connect_timeout: float | None) -> tuple[Connection, bool]:
@@ -381,7 +425,7 @@ class ConnectionPool:
 
         Waits up to `connect_timeout` for a free slot when all connections are busy.
         """
-        if not self._slots.acquire(timeout=connect_timeout):
+        if not self._slots.acquire(connect_timeout):
             raise TimeoutError(
                 f"timed out after {connect_timeout} s waiting for one of the "
                 f"{self.max_connections} connections to {self.transport.host.describe()}: "
