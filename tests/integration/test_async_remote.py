@@ -144,7 +144,7 @@ def test_tls_failures_explained(tls_daemon: TLSDaemon) -> None:
 
 
 def test_attach_over_tls_half_close(tls_daemon_with_image: TLSDaemon) -> None:
-    """close_write() over TLS: the daemon sees the end of stdin and still sends output."""
+    """close_write() over TLS: the daemon reads the end of stdin and still sends output."""
     package = import_package("1.41")
     importlib.import_module(f"{package.__name__}._async_client")
     importlib.import_module(f"{package.__name__}.models")
