@@ -18,7 +18,7 @@ import importlib
 import sys
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 # _async_hijack is imported with the client, so that the first attach or exec start reads
 # no module from disk while the event loop runs.
@@ -105,7 +105,7 @@ class AsyncBaseClient(ClientCore):
         if self._async_pool is not None:
             await self._async_pool.aclose()
 
-    async def __aenter__(self) -> AsyncBaseClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
