@@ -85,6 +85,30 @@ def exec_run(
     "NAME=value" strings. `timeout` limits the command's run in seconds and raises
     TimeoutError; the command keeps running in the container after that.
     """
+    config = exec_config(
+        cmd, stdin=stdin, tty=tty, env=env, workdir=workdir, user=user, privileged=privileged
+    )
+    created = client.call(EXEC_CREATE, {"id": container}, body=config)
+    exec_id = created["Id"]
+
+    stream: HijackedStream
+    with client.call(EXEC_START, {"id": exec_id}, body={"Detach": False, "Tty": tty}) as stream:
+        stdout, stderr = stream.communicate(exec_input(stdin, tty), timeout=timeout)
+
+    return ExecResult(_wait_for_exit_code(client, exec_id), stdout, stderr)
+
+
+def exec_config(
+    cmd: str | Sequence[str],
+    *,
+    stdin: bytes | None,
+    tty: bool,
+    env: Mapping[str, str] | Sequence[str] | None,
+    workdir: str | None,
+    user: str | None,
+    privileged: bool,
+) -> dict[str, Any]:
+    """Build the body of `POST /containers/{id}/exec` for exec_run's arguments."""
     arguments = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
     if not arguments:
         raise InvalidArgument("exec_run needs a command: cmd is empty", parameter="cmd")
@@ -108,21 +132,24 @@ def exec_run(
         config["User"] = user
     if privileged:
         config["Privileged"] = True
+    return config
 
-    created = client.call(EXEC_CREATE, {"id": container}, body=config)
-    exec_id = created["Id"]
 
+def exec_input(stdin: bytes | None, tty: bool) -> bytes | None:
+    """Return what exec_run writes to the command's stdin."""
     if tty and stdin is not None:
         # Closing stdin would make the daemon stop forwarding a TTY's output, so the
         # terminal ends the input instead: a first TTY_EOF sends a last unfinished line,
         # and one at the start of a line is the end of file.
         stdin += TTY_EOF if stdin.endswith(b"\n") or not stdin else TTY_EOF * 2
+    return stdin
 
-    stream: HijackedStream
-    with client.call(EXEC_START, {"id": exec_id}, body={"Detach": False, "Tty": tty}) as stream:
-        stdout, stderr = stream.communicate(stdin, timeout=timeout)
 
-    return ExecResult(_wait_for_exit_code(client, exec_id), stdout, stderr)
+def exit_code(inspected: Mapping[str, Any]) -> int | None:
+    """Return the exit code from `GET /exec/{id}/json`, None while the daemon reports none."""
+    if not inspected.get("Running") and inspected.get("ExitCode") is not None:
+        return int(inspected["ExitCode"])
+    return None
 
 
 def _wait_for_exit_code(client: BaseClient, exec_id: str) -> int:
@@ -134,9 +161,9 @@ def _wait_for_exit_code(client: BaseClient, exec_id: str) -> int:
     deadline = time.monotonic() + EXIT_CODE_WAIT
     delay = 0.01
     while True:
-        inspected = client.call(EXEC_INSPECT, {"id": exec_id})
-        if not inspected.get("Running") and inspected.get("ExitCode") is not None:
-            return int(inspected["ExitCode"])
+        code = exit_code(client.call(EXEC_INSPECT, {"id": exec_id}))
+        if code is not None:
+            return code
         if time.monotonic() >= deadline:
             raise TimeoutError(
                 f"exec {exec_id} is still running {EXIT_CODE_WAIT} s after its output "
