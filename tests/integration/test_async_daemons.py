@@ -463,6 +463,41 @@ def test_exec_stdin_output_exit_code(daemon_20_10: Daemon) -> None:
     run_checked(main())
 
 
+def test_exec_run_async(daemon_20_10: Daemon) -> None:
+    async def main() -> None:
+        async with async_client("1.41", daemon_20_10.host) as client:
+            async with container(client, "1.41", ["sleep", "300"]) as container_id:
+                result = await docker_engine.exec_run_async(
+                    client,
+                    container_id,
+                    ["sh", "-c", "cat; echo to stderr >&2; exit 7"],
+                    stdin=b"from stdin\n",
+                )
+                assert result == docker_engine.ExecResult(
+                    7, b"from stdin\n", b"to stderr\n"
+                )
+
+                plain = await docker_engine.exec_run_async(
+                    client,
+                    container_id,
+                    "echo 'two words'",
+                    env={"X": "1"},
+                    workdir="/tmp",
+                )
+                assert plain == docker_engine.ExecResult(0, b"two words\n", b"")
+
+                tty = await docker_engine.exec_run_async(
+                    client, container_id, ["cat"], stdin=b"typed", tty=True
+                )
+                assert tty.exit_code == 0
+                # The terminal echoes the input, then cat writes it.
+                assert tty.stdout == b"typedtyped"
+
+    # Imported before the loop runs, as an application's imports are.
+    assert docker_engine.exec_run_async
+    run_checked(main())
+
+
 def test_events_while_container_created_and_removed(daemon_20_10: Daemon) -> None:
     async def main() -> None:
         async with async_client("1.41", daemon_20_10.host) as client:

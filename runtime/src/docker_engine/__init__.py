@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from docker_engine._exec import ExecResult, exec_run
     from docker_engine._hijack import TTY_EOF
     from docker_engine._async_client import AsyncBaseClient, AsyncGroup
+    from docker_engine._async_exec import exec_run_async
     from docker_engine._async_hijack import AsyncHijackedStream
     from docker_engine._async_responses import AsyncByteStream
     from docker_engine._async_streams import (
@@ -96,6 +97,7 @@ _LAZY = {
     "AsyncHijackedStream": "docker_engine._async_hijack",
     "AsyncJSONStream": "docker_engine._async_streams",
     "AsyncProgressStream": "docker_engine._async_streams",
+    "exec_run_async": "docker_engine._async_exec",
 }
 
 
@@ -179,6 +181,7 @@ __all__ = [
     "connect_async",
     "errors",
     "exec_run",
+    "exec_run_async",
     "find_credentials",
     "installed_packages",
     "path_stat",
