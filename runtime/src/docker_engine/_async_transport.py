@@ -516,6 +516,9 @@ async def _exchange(
             writer.write(head)
             if not in_memory:
                 await write_body(writer, body, chunked, timeout.read)
+            # Limitation: the read timeout bounds the headers and a whole non-stream body
+            # together, where the sync client bounds each socket read. A JSON body that
+            # trickles in for longer than the timeout fails here but not there.
             async with asyncio.timeout(timeout.read):
                 await writer.drain()
                 response = await read_response(connection.reader, method)
