@@ -43,10 +43,10 @@ if TYPE_CHECKING:
     from docker_engine._negotiation import DaemonVersion
     from docker_engine._request import EncodedBody, OperationPlan
 
-# Connections one client keeps open at most, busy and idle each, unless max_connections
-# says otherwise. More than BaseClient's 10: tasks are cheap, and each open stream (a log
-# follow, an attach) holds a connection, so twenty follows on one client are ordinary.
-# aiohttp and httpx default to 100 as well.
+# The maximum number of connections one client keeps open, busy and idle each, when
+# max_connections is not given. It is more than BaseClient's 10 because tasks are cheap
+# and each open stream (a log follow, an attach) holds a connection, so twenty follows
+# on one client are ordinary. aiohttp and httpx default to 100 as well.
 DEFAULT_MAX_CONNECTIONS = 100
 
 # A JSON response body larger than this is decoded in a worker thread, so that decoding
@@ -74,9 +74,10 @@ class AsyncBaseClient(ClientCore):
     """An asyncio client for one Docker daemon, speaking one API version.
 
     It takes the arguments of BaseClient, with the same meaning: `base_url`, `version`,
-    `tls`, `timeout` (a Timeout or seconds; by default 10 s to connect and 60 s per
-    read, none for stream bodies), `strict` and `max_connections`. The latter defaults
-    to 100 here, and calls beyond it wait for a free connection. Its methods are
+    `tls`, `timeout`, `strict`, `max_connections` and `allow_insecure_credentials`.
+    `timeout` is a Timeout or seconds, by default 10 s to connect and 60 s per read,
+    with no limit on stream bodies. `max_connections` defaults to 100 here, and calls
+    beyond it wait for a free connection. Its methods are
     coroutines and its streams async iterators. Use it with `async with`, or await
     `aclose()` when done.
 

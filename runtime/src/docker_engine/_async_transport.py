@@ -1,4 +1,4 @@
-"""How bytes move for the asyncio client: connections, their pool, and sending a request.
+"""The asyncio client's byte transport: connections, their pool, and sending a request.
 
 An `AsyncTransport` opens asyncio streams to one resolved host: a unix socket, or a TCP
 connection, upgraded to TLS when the host has TLS settings. For ssh:// it connects to
