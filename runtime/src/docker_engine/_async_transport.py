@@ -248,22 +248,29 @@ class AsyncTransport:
     ) -> AsyncConnection:
         executable = await asyncio.to_thread(sync.find_ssh)
         command = sync.command(executable, connect_timeout)
-        ours, theirs = socket.socketpair()
         stderr = await asyncio.to_thread(tempfile.TemporaryFile)
+        ours, theirs = socket.socketpair()
+        # From here on, everything opened is closed again if opening fails or the
+        # calling task is cancelled.
         try:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                stdin=theirs.fileno(),
-                stdout=theirs.fileno(),
-                stderr=stderr,
-                start_new_session=True,
-            )
-        except OSError as error:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *command,
+                    stdin=theirs.fileno(),
+                    stdout=theirs.fileno(),
+                    stderr=stderr,
+                    start_new_session=True,
+                )
+            except OSError as error:
+                raise self.connection_error(
+                    f"cannot run {executable}: {error}"
+                ) from error
+            finally:
+                theirs.close()
+        except BaseException:
             ours.close()
             stderr.close()
-            raise self.connection_error(f"cannot run {executable}: {error}") from error
-        finally:
-            theirs.close()
+            raise
         logger.debug("started ssh (pid %d) for %s", process.pid, self.host.url)
 
         try:
