@@ -15,6 +15,7 @@ import functools
 import importlib
 import inspect
 import re
+import typing
 from types import ModuleType
 from typing import Any
 
@@ -132,6 +133,7 @@ def test_async_signatures_match(version: str) -> None:
     pairs = group_pairs(version)
     assert pairs, f"Client of {version} has no groups"
     methods_checked = 0
+    overloads_checked = 0
     for attribute, sync_group, async_group in pairs:
         assert async_group.__name__ == "Async" + sync_group.__name__, attribute
         assert issubclass(async_group, AsyncGroup)
@@ -147,26 +149,42 @@ def test_async_signatures_match(version: str) -> None:
             assert not inspect.iscoroutinefunction(sync_method), where
             assert async_method.__doc__ == sync_method.__doc__, where
 
-            sync_signature = inspect.signature(sync_method)
-            async_signature = inspect.signature(async_method)
-            sync_parameters = list(sync_signature.parameters.values())
-            async_parameters = list(async_signature.parameters.values())
-            assert [p.name for p in async_parameters] == [
-                p.name for p in sync_parameters
-            ], where
-            for sync_parameter, async_parameter in zip(
-                sync_parameters, async_parameters
+            assert_same_signature(sync_method, async_method, where)
+            # Overloads, such as stats() typed on stream=True or False, must match too.
+            sync_overloads = typing.get_overloads(sync_method)
+            async_overloads = typing.get_overloads(async_method)
+            assert len(async_overloads) == len(sync_overloads), where
+            for number, (sync_overload, async_overload) in enumerate(
+                zip(sync_overloads, async_overloads)
             ):
-                assert async_parameter.kind == sync_parameter.kind, where
-                assert async_parameter.default == sync_parameter.default, where
-                assert async_parameter.annotation == to_async_annotation(
-                    sync_parameter.annotation
-                ), f"{where}({sync_parameter.name})"
-            assert async_signature.return_annotation == to_async_annotation(
-                sync_signature.return_annotation
-            ), where
+                assert_same_signature(
+                    sync_overload, async_overload, f"{where} overload {number}"
+                )
+                overloads_checked += 1
             methods_checked += 1
     assert methods_checked > 80
+    # Every version's stats() has an overload for stream=True and one for stream=False.
+    assert overloads_checked >= 2
+
+
+def assert_same_signature(sync_method: Any, async_method: Any, where: str) -> None:
+    """Check names, kinds, defaults and annotations, the latter modulo the Async prefix."""
+    sync_signature = inspect.signature(sync_method)
+    async_signature = inspect.signature(async_method)
+    sync_parameters = list(sync_signature.parameters.values())
+    async_parameters = list(async_signature.parameters.values())
+    assert [p.name for p in async_parameters] == [
+        p.name for p in sync_parameters
+    ], where
+    for sync_parameter, async_parameter in zip(sync_parameters, async_parameters):
+        assert async_parameter.kind == sync_parameter.kind, where
+        assert async_parameter.default == sync_parameter.default, where
+        assert async_parameter.annotation == to_async_annotation(
+            sync_parameter.annotation
+        ), f"{where}({sync_parameter.name})"
+    assert async_signature.return_annotation == to_async_annotation(
+        sync_signature.return_annotation
+    ), where
 
 
 @pytest.mark.skipif(
