@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import shutil
 import statistics
 import sys
 import tempfile
@@ -155,13 +156,13 @@ def main() -> int:
     arguments = parser.parse_args()
 
     daemon = None
+    workdir = None
     if arguments.host is None:
         from tests.testbed import import_busybox, start_setup
 
         print("starting Docker Engine 20.10 with tests/testbed.py", file=sys.stderr)
-        daemon = start_setup(
-            "20.10", tempfile.mkdtemp(prefix="async-bench-", dir="/tmp")
-        )
+        workdir = tempfile.mkdtemp(prefix="async-bench-", dir="/tmp")
+        daemon = start_setup("20.10", workdir)
         import_busybox(daemon)
         host = daemon.host
     else:
@@ -181,6 +182,9 @@ def main() -> int:
     finally:
         if daemon is not None:
             daemon.stop()
+        if workdir is not None:
+            # stop() keeps the daemon's log, which a finished benchmark does not need.
+            shutil.rmtree(workdir, ignore_errors=True)
     print(report(times, arguments.calls, engine))
     return 0
 
