@@ -25,8 +25,10 @@ from docker_engine import AsyncBaseClient, AsyncGroup, BaseClient, Group
 from tests.generated_packages import generated_versions, import_package
 
 # The sync stream types and the names their async counterparts have in annotations.
+# Stream types, and the binary body type (which also takes async iterables), have an
+# Async counterpart; everything else is the same in both clients.
 _STREAM_TYPE = re.compile(
-    r"\b(ByteStream|FrameStream|HijackedStream|JSONStream|ProgressStream)\b"
+    r"\b(ByteStream|FrameStream|HijackedStream|JSONStream|ProgressStream|BinaryBody)\b"
 )
 
 VERSIONS = generated_versions()

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from docker_engine._archives import path_stat
     from docker_engine._exec import ExecResult, exec_run
     from docker_engine._hijack import TTY_EOF
-    from docker_engine._async_client import AsyncBaseClient, AsyncGroup
+    from docker_engine._async_client import AsyncBaseClient, AsyncBinaryBody, AsyncGroup
     from docker_engine._async_exec import exec_run_async
     from docker_engine._async_hijack import AsyncHijackedStream
     from docker_engine._async_responses import AsyncByteStream
@@ -91,6 +91,7 @@ _LAZY = {
     "TTY_EOF": "docker_engine._hijack",
     # The asyncio client and its streams.
     "AsyncBaseClient": "docker_engine._async_client",
+    "AsyncBinaryBody": "docker_engine._async_client",
     "AsyncGroup": "docker_engine._async_client",
     "AsyncByteStream": "docker_engine._async_responses",
     "AsyncFrameStream": "docker_engine._async_streams",
@@ -137,6 +138,7 @@ __all__ = [
     "APIError",
     "APIVersionError",
     "AsyncBaseClient",
+    "AsyncBinaryBody",
     "AsyncByteStream",
     "AsyncFrameStream",
     "AsyncGroup",

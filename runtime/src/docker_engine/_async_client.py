@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 # _async_hijack is imported with the client, so that the first attach or exec start reads
 # no module from disk while the event loop runs.
@@ -33,7 +33,7 @@ from docker_engine._async_transport import (
     read_body,
     send,
 )
-from docker_engine._client import USER_AGENT, ClientCore
+from docker_engine._client import USER_AGENT, BinaryBody, ClientCore
 from docker_engine._negotiation import read_ping, read_version
 from docker_engine._operation import BodyKind, Operation, ResponseKind
 from docker_engine._timeout import Timeout, as_timeout
@@ -68,6 +68,10 @@ class AsyncGroup:
 
     def __init__(self, client: AsyncBaseClient) -> None:
         self._client = client
+
+
+# What an async BINARY operation sends: anything the sync client takes, or an async iterable.
+AsyncBinaryBody: TypeAlias = BinaryBody | AsyncIterable[bytes]
 
 
 class AsyncBaseClient(ClientCore):

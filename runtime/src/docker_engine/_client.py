@@ -15,7 +15,7 @@ import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType, TracebackType
-from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, TypeAlias
 
 from docker_engine._operation import Operation, ResponseKind
 from docker_engine.errors import (
@@ -357,7 +357,7 @@ class BaseClient(ClientCore):
         if self._pool is not None:
             self._pool.close()
 
-    def __enter__(self) -> BaseClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
