@@ -266,7 +266,7 @@ def test_validate_command_output(
         "errors",
         "corrections",
     ]
-    assert lines[1].split() == ["1.41", "106", "105", "1", "0", "1"]
+    assert lines[1].split() == ["1.41", "106", "105", "1", "0", "55"]
     assert (
         "1.41 warning /definitions/SwarmInfo/properties/RemoteManagers/default : "
         in out
@@ -276,7 +276,7 @@ def test_validate_command_output(
         in out
     )
     assert (
-        "1 version(s): 0 error(s), 1 warning(s), 1 correction(s) applied; 0 from cache"
+        "1 version(s): 0 error(s), 1 warning(s), 55 correction(s) applied; 0 from cache"
         in err
     )
 
