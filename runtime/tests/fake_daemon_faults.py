@@ -110,7 +110,11 @@ def _chunk_cut(request: Request, sock: socket.socket, mode: Mode) -> bool:
     sock.sendall(head(200, {"Content-Type": content_type, "Transfer-Encoding": "chunked"}))
     for piece in _pieces(mode):
         sock.sendall(chunk(piece))
-    sock.sendall(b"400\r\n" + b'{"Type": "container", "Action": "sta')
+    if content_type == MULTIPLEXED:
+        cut = struct.pack(">B3xL", 1, 100) + b"half a li"  # inside a frame's payload
+    else:
+        cut = b'{"Type": "container", "Action": "sta'
+    sock.sendall(b"400\r\n" + cut)
     return False
 
 

@@ -178,6 +178,7 @@ def test_chunk_cut_event_stream(faults: FaultDaemon, transport: str) -> None:
 def test_chunk_cut_log_frames(faults: FaultDaemon, transport: str) -> None:
     outcome = run_fault(faults, transport, "chunk-cut", read_logs, before=2, type=MULTIPLEXED)
     assert isinstance(outcome.error, StreamError)
+    assert "ended before its last chunk" in str(outcome.error)
 
 
 def test_chunk_cut_binary_body(faults: FaultDaemon, transport: str) -> None:
