@@ -81,6 +81,11 @@ def load_models(versions: Sequence[str], source: str | None = None) -> list[ApiM
     return [model for model in models.values() if model is not None]
 
 
+def store(version: str, sha256: str, model: ApiModel) -> None:
+    """Cache `model`, built from the spec file whose SHA-256 is `sha256` with the corrections."""
+    _write_entry(cache_dir() / f"v{version}-{sha256[:16]}-{_key_suffix()}.pickle", model)
+
+
 def _build(version: str, source: str | None) -> ApiModel:
     return build_model(version, load_spec(version, source).document)
 

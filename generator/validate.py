@@ -718,13 +718,22 @@ def _validate_path(version: str, path: str, corrections_path: str) -> dict[str, 
     document = load_document(path)
     corrections = load_corrections(corrections_path)
     findings, applied = _validate_with_corrections(version, document, corrections)
-    return {
+    data = {
         "version": version,
         "operations": count_operations(document),
         "definitions": len(document.get("definitions") or {}),
         "findings": [asdict(finding) for finding in findings],
         "corrections": [asdict(correction) for correction in applied],
     }
+    if Path(corrections_path) == CORRECTIONS_PATH and not any(f.severity == "error" for f in findings):
+        # The document is parsed already: building its model here spares `generate` a second
+        # YAML parse of every spec on a cold start. The document is not needed after this.
+        from generator.model import build_model
+        from generator.models_cache import store
+
+        apply_corrections(document, version, corrections)
+        store(version, file_sha256(Path(path)) or "", build_model(version, document))
+    return data
 
 
 def _report_from_data(data: dict[str, Any], from_cache: bool) -> VersionReport:
