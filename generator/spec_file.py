@@ -154,7 +154,11 @@ def build_spec_model(spec: SpecFile, corrections: Sequence[Correction] | None = 
     Raises GeneratorError listing the validation errors, each with its JSON pointer, or
     naming the file and the place that the model cannot be built from.
     """
-    check = check_spec(spec, corrections)
+    return model_from_check(spec, check_spec(spec, corrections))
+
+
+def model_from_check(spec: SpecFile, check: SpecCheck) -> ApiModel:
+    """Build the intermediate model of a spec file that `check` found valid; see `build_spec_model`."""
     errors = check.errors
     if errors or check.corrected is None:
         listed = "\n".join(

@@ -109,6 +109,7 @@ VALIDATION_ERRORS = [
         "parameter-type-missing",
         "neither `type` nor `schema`",
     ),
+    ("required-not-string.yaml", "/definitions/Widget/required/0", "swagger-schema", "is not of type 'string'"),
 ]
 
 LEGAL_SPECS = ["keyword-names.yaml", "odd-names.yaml", "ref-recursive.yaml"]
@@ -261,7 +262,7 @@ def test_non_identifier_names_get_python_names() -> None:
     assert {cls.name for cls in plan.classes} == {"ItemRecord", "item_record", "N1StItem", "Ünïcödé", "Value"}
     groups = {group.attribute: group for group in plan.groups}
     # "Call" and "Host" would replace BaseClient.call and BaseClient.host.
-    assert sorted(groups) == ["call_", "host_", "my_tag", "my_tag_", "n123"]
+    assert sorted(groups) == ["call_", "host_", "my_tag", "my_tag_", "n123", "x_n_u12_end"]
     assert len({group.class_name for group in plan.groups}) == len(plan.groups)
     fast = groups["my_tag"].operations[0]
     assert fast.method_name == "n2_fast"
