@@ -14,10 +14,10 @@ _WORD = re.compile(r"IPv[46]|IOps|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+
 # trailing underscore so it does not shadow the method.
 _RESERVED_MEMBERS = frozenset({"extra", "from_dict", "to_dict"})
 
-# The public attributes of the runtime's BaseClient: a group named like one of them would
-# replace it on the generated Client (a tag "Call" would break every method).
+# The public attributes of the runtime's BaseClient and AsyncBaseClient: a group named like
+# one of them would replace it on the generated client (a tag "Call" would break every method).
 RESERVED_CLIENT_ATTRIBUTES = frozenset(
-    {"api_version", "call", "close", "daemon_version", "host", "negotiate", "negotiation_reason"}
+    {"aclose", "api_version", "call", "close", "daemon_version", "host", "negotiate", "negotiation_reason"}
 )
 
 # Module-level names that the generated models module imports or that its annotations use.

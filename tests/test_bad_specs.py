@@ -274,10 +274,11 @@ def test_non_identifier_names_get_python_names() -> None:
 
 
 def test_reserved_names_cover_the_runtime() -> None:
-    from docker_engine import BaseClient, Model
+    from docker_engine import AsyncBaseClient, BaseClient, Model
 
-    public = {name for name in dir(BaseClient) if not name.startswith("_")}
-    assert public - {"PACKAGE_API_VERSION", "MODELS_MODULE"} <= naming.RESERVED_CLIENT_ATTRIBUTES
+    for client_class in (BaseClient, AsyncBaseClient):
+        public = {name for name in dir(client_class) if not name.startswith("_")}
+        assert public - {"PACKAGE_API_VERSION", "MODELS_MODULE"} <= naming.RESERVED_CLIENT_ATTRIBUTES
     model_public = {name for name in dir(Model) if not name.startswith("_")}
     assert {naming.field_name(name) for name in model_public}.isdisjoint(model_public)
 
@@ -295,6 +296,7 @@ for value in vars(models).values():
         value.from_dict({})
         decoded += 1
 client = package.Client("unix:///nonexistent/docker.sock")
+assert issubclass(package.AsyncClient, docker_engine.AsyncBaseClient)
 groups = sorted(
     attribute for attribute, member in vars(package.Client).items()
     if not attribute.startswith("_") and isinstance(getattr(client, attribute), docker_engine.Group)
