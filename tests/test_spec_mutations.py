@@ -263,6 +263,7 @@ def check_package(folder: Path) -> None:
                 # The first decode evaluates every annotation of the class in the models module.
                 value.from_dict({})
         package.Client("unix:///nonexistent/docker.sock")
+        assert package.AsyncClient.__name__ == "AsyncClient"
     finally:
         sys.path.remove(str(folder))
         for loaded in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
