@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import sys
 from typing import Any
@@ -74,8 +75,9 @@ def collect_version_report(host: str | None) -> tuple[dict[str, Any], str | None
     """Gather the client side, then the server side; return the report and the error, if any."""
     from docker_engine import __version__
     from docker_engine._client import BaseClient
-    from docker_engine._connect import choose_for_daemon, installed_packages
+    from docker_engine._connect import choose_for_daemon, choose_for_pinned, installed_packages
     from docker_engine._hosts import resolve_host
+    from docker_engine._versions import normalize_pinned_version
 
     client: dict[str, Any] = {
         "Runtime": "docker-engine",
@@ -93,10 +95,12 @@ def collect_version_report(host: str | None) -> tuple[dict[str, Any], str | None
         resolved = resolve_host(host, None, base_url_source="the -H option")
         server: dict[str, Any] = {"Host": resolved.url, "HostSource": resolved.source}
         report["Server"] = server
+        from docker_engine._negotiation import probe_daemon
+
+        # The daemon is always asked, even when DOCKER_API_VERSION pins the version and
+        # a client would skip negotiation: this command reports what the daemon supports.
         with BaseClient(resolved, timeout=10) as prober:
-            prober.negotiate()
-        daemon = prober.daemon_version
-        assert daemon is not None
+            daemon = probe_daemon(prober._get_unversioned)
     except DockerError as error:
         return report, str(error)
 
@@ -112,7 +116,14 @@ def collect_version_report(host: str | None) -> tuple[dict[str, Any], str | None
         }
     )
     try:
-        package, reason = choose_for_daemon(packages, daemon)
+        pinned = os.environ.get("DOCKER_API_VERSION")
+        if pinned:
+            source = "the DOCKER_API_VERSION environment variable"
+            package, reason = choose_for_pinned(
+                packages, normalize_pinned_version(pinned, source), source
+            )
+        else:
+            package, reason = choose_for_daemon(packages, daemon)
     except DockerError as error:
         report["Selection"] = None
         return report, str(error)

@@ -201,6 +201,10 @@ def connect(
 def _describe(packages: Sequence[VersionPackage]) -> str:
     if not packages:
         return "none"
+    if len(packages) > 6:
+        # A message listing 32 packages by name hides its point: give the count and versions.
+        versions = ", ".join(p.api_version for p in packages)
+        return f"{len(packages)} packages, for API {versions}"
     return ", ".join(f"{p.module} (API {p.api_version})" for p in packages)
 
 

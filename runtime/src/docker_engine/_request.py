@@ -289,7 +289,8 @@ def _path_value(plan: OperationPlan, parameter: Parameter, value: Any) -> str:
         )
         raise InvalidArgument(
             f"{operation.operation_id}: the path parameter {name!r} is {text!r}, which "
-            f"contains '/', and a {parameter.wire_name} in {operation.path} cannot{hint}",
+            f"contains '/'; the {{{parameter.wire_name}}} part of {operation.path} cannot "
+            f"contain one{hint}",
             parameter=name,
         )
     for segment in text.split("/"):
@@ -332,6 +333,18 @@ def _add_query(parameter: Parameter, value: Any, query: list[tuple[str, str]]) -
 
 
 def _json_query_value(parameter: Parameter, value: Any) -> str:
+    if isinstance(value, str):
+        # A string is taken as JSON the caller encoded already; encoding it again would
+        # send a JSON string, which the daemon rejects with a 500.
+        try:
+            json.loads(value)
+        except ValueError:
+            raise InvalidArgument(
+                f"the parameter {parameter.python_name!r} is the string {value!r}, which is "
+                "not JSON: pass a mapping (the client encodes it) or a JSON document",
+                parameter=parameter.python_name,
+            ) from None
+        return value
     document = encode(value.to_dict() if isinstance(value, Model) else value)
     if parameter.wire_name == "filters" and isinstance(document, dict):
         # The daemon's filters are a map of lists of strings: accept a bare string or a

@@ -33,6 +33,12 @@ def version_less(left: str, right: str) -> bool:
 
 def normalize_pinned_version(version: str, source: str) -> str:
     """Check a pinned API version from `source` and return it without a leading "v"."""
+    if not isinstance(version, str):
+        raise ConfigurationError(
+            f"invalid API version {version!r} from {source}: pass a string such as '1.41', "
+            f"not a {type(version).__name__} (1.4 and 1.40 are different versions)",
+            source=source,
+        )
     text = version.strip()
     if text[:1] in ("v", "V"):
         text = text[1:]
