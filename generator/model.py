@@ -19,7 +19,7 @@ from generator.errors import GeneratorError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
-# Keys of a schema object that the model keeps; any other `x-` key goes to `extensions`.
+# Every `$ref` in a Swagger 2.0 document that the model follows starts with this.
 _REF_PREFIX = "#/definitions/"
 
 

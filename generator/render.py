@@ -15,7 +15,13 @@ from typing import Any
 
 import jinja2
 
-from generator.plan import FIRST_API_VERSION, OperationPlan, PackagePlan, docstring_body
+from generator.plan import (
+    FIRST_API_VERSION,
+    ArgumentPlan,
+    OperationPlan,
+    PackagePlan,
+    docstring_body,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -78,19 +84,65 @@ def docstring(text: str | None, indent: int, fallback: str | None = None) -> str
     return f'"""{lines[0]}\n{rest}\n{pad}"""'
 
 
+# Links into the swagger page's own anchors ("[inspect](#operation/ContainerInspect)") mean
+# nothing in a Python docstring: the link text is kept, the target dropped.
+_ANCHOR_LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")
+
+# Response descriptions that only restate the status ("no error") say nothing about the
+# returned value, so they are left out of "Returns:".
+_STATUS_ONLY = frozenset({"no error", "success", "ok", "", "empty response", "no content"})
+
+
+def clean_markdown(text: str | None) -> str:
+    """Return spec prose fit for a docstring: swagger anchor links reduced to their text."""
+    return _ANCHOR_LINK.sub(r"\1", (text or "").strip())
+
+
+def _argument_doc(argument: ArgumentPlan, operation_since: str) -> str:
+    """Return one "name: description" entry of "Args:", continuation lines indented."""
+    lines = [line.rstrip() for line in clean_markdown(argument.doc).splitlines()]
+    # Keep list items and paragraphs on their own lines; join wrapped prose.
+    paragraphs: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            if paragraphs and paragraphs[-1]:
+                paragraphs.append("")
+        elif paragraphs and paragraphs[-1] and not stripped.startswith(("-", "*", "|")):
+            paragraphs[-1] += " " + stripped
+        else:
+            paragraphs.append(stripped)
+    while paragraphs and not paragraphs[-1]:
+        paragraphs.pop()
+    if argument.json_encoded:
+        paragraphs.append("Pass a mapping (or a sequence); the client encodes it as JSON.")
+    if argument.since not in (FIRST_API_VERSION, operation_since):
+        paragraphs.append(f"API {argument.since} and later.")
+    if not paragraphs:
+        return f"    {argument.python_name}:"
+    first, *rest = paragraphs
+    entry = f"    {argument.python_name}: {first}"
+    return "\n".join([entry, *(f"        {line}" if line else "" for line in rest)])
+
+
 def method_docstring(operation: OperationPlan, indent: int = 8) -> str:
     """Return the docstring of a generated method: summary, description, arguments, result."""
-    summary = (operation.summary or operation.operation_id).strip()
-    description = (operation.description or "").strip()
+    summary = clean_markdown(operation.summary or operation.operation_id)
+    description = clean_markdown(operation.description)
     if description == summary:
         description = ""
-    arguments = []
-    for argument in [*operation.path_arguments, *([operation.body] if operation.body else []),
-                     *operation.keyword_arguments]:
-        doc = " ".join((argument.doc or "").split())
-        since = f" (API {argument.since} and later)" if argument.since != FIRST_API_VERSION else ""
-        arguments.append(f"    {argument.python_name}: {doc}{since}".rstrip())
-    arguments.append("    request_timeout: Seconds to wait for the daemon's answer; the client's default when None.")
+    arguments = [
+        _argument_doc(argument, operation.since)
+        for argument in [
+            *operation.path_arguments,
+            *([operation.body] if operation.body else []),
+            *operation.keyword_arguments,
+        ]
+    ]
+    arguments.append(
+        "    request_timeout: Seconds to wait for the daemon's answer; the client's default when None."
+    )
+    returns = " ".join(clean_markdown(operation.returns_doc).split())
     sections = [
         summary,
         description,
@@ -98,7 +150,7 @@ def method_docstring(operation: OperationPlan, indent: int = 8) -> str:
         + (f", API {operation.since} and later." if operation.since != FIRST_API_VERSION else "."),
         "Deprecated by the API." if operation.deprecated else None,
         "Args:\n" + "\n".join(arguments),
-        f"Returns:\n    {' '.join(operation.returns_doc.split())}" if operation.returns_doc else None,
+        f"Returns:\n    {returns}" if returns.lower().rstrip(".") not in _STATUS_ONLY else None,
     ]
     return docstring(docstring_body(*sections), indent)
 
