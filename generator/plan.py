@@ -239,8 +239,14 @@ class _TypeNamer:
 
     def _is_class(self, schema: Schema) -> bool:
         # A free-form object (`type: object` with neither properties nor a value schema)
-        # stays a dict: a class without fields would hide every member in `extra`.
-        return schema.ref is None and bool(schema.properties or schema.all_of)
+        # stays a dict: a class without fields would hide every member in `extra`. An
+        # `allOf` is a class only when one of its parts is: the specs wrap a `$ref` to a
+        # string enum in `allOf` to give it a description (MountPoint.Type).
+        if schema.ref is not None:
+            return False
+        if schema.properties:
+            return True
+        return any(self._is_class(self.model.resolve(part)) for part in schema.all_of)
 
     def _unique(self, name: str) -> str:
         candidate = name
@@ -278,6 +284,8 @@ class _TypeNamer:
                 return self.spell(target, self.definition_names[schema.ref])
             finally:
                 self._aliases_spelling.discard(schema.ref)
+        if schema.all_of and not self._is_class(schema):
+            return self.spell(schema.all_of[0], owner)
         if self._is_class(schema):
             # The model reuses schema objects, so one inline object is one class however
             # often its type is spelled.

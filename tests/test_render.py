@@ -47,6 +47,7 @@ def test_plan_spells_aliases_inline(plan: PackagePlan) -> None:
     types = {f.wire_name: f.type for f in widget.fields}
     assert types["Ports"] == "dict[str, list[PortBinding] | None]"
     assert types["Kind"] == "str"
+    assert types["Shape"] == "str"
     assert types["Labels"] == "dict[str, str]"
     assert types["Parts"] == "list[WidgetPartsItem]"
     aliases = {alias.name: alias.type for alias in plan.aliases}

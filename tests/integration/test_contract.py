@@ -627,10 +627,8 @@ def decoding_problems(observed: Observed) -> tuple[int, list[str]]:
     return decoded, problems
 
 
-# In every package, the generator spells a property that is an allOf around one $ref to a
-# string enum (MountPoint.Type, Mount.Type) as a model class without fields
-# (MountPointType, MountType2) instead of str. test_contract_enums_in_all_of expects that
-# failure until the generator is fixed.
+# A model class without fields in place of a string: how the generator once spelled an
+# allOf around one $ref to a string enum (MountPoint.Type, Mount.Type).
 FIELDLESS_CLASS = "(a model class without fields)"
 
 
@@ -641,11 +639,6 @@ def test_contract_models_decode(observed: Observed) -> None:
     assert not others, "\n".join(others)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the generator spells an allOf around a $ref to a string enum as a model class "
-    "without fields (MountPointType, MountType2), while the daemon sends a string",
-)
 def test_contract_enums_in_all_of(observed: Observed) -> None:
     _, problems = decoding_problems(observed)
     fieldless = [problem for problem in problems if FIELDLESS_CLASS in problem]
