@@ -75,3 +75,20 @@ def test_missing_container_raises_not_found(client: Any) -> None:
 def test_requests_use_the_package_version(client: Any) -> None:
     client.system.ping()
     assert client.api_version == "1.41"
+
+
+def test_wait_outlasts_the_read_timeout(daemon_20_10: Daemon) -> None:
+    from docker_engine import Timeout
+
+    package = import_package("1.41")
+    client = package.Client(daemon_20_10.host, timeout=Timeout(connect=5, read=1))
+    created = client.containers.create(
+        {"Image": "busybox:test", "Cmd": ["sleep", "3"], "HostConfig": {"NetworkMode": "none"}}
+    )
+    try:
+        client.containers.start(created.id)
+        # Waiting answers when the container stops, after the 1 s read timeout: a wait
+        # has no read timeout unless the call sets one.
+        assert client.containers.wait(created.id).status_code == 0
+    finally:
+        client.containers.delete(created.id, force=True)

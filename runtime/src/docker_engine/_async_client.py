@@ -172,6 +172,8 @@ class AsyncBaseClient(ClientCore):
         # but its headers come at once, so the wait for them is bounded as for any call.
         if timeout is not None:
             timeouts = body_timeouts = as_timeout(timeout, self._timeout)
+        elif plan.long_poll:
+            timeouts = body_timeouts = self._streaming_timeout
         elif plan.streaming:
             timeouts, body_timeouts = self._timeout, self._streaming_timeout
         else:

@@ -418,6 +418,8 @@ class BaseClient(ClientCore):
         body_timeout = None
         if timeout is not None:
             timeouts = transport.as_timeout(timeout, self._timeout)
+        elif plan.long_poll:
+            timeouts = self._streaming_timeout
         elif plan.streaming:
             timeouts = self._timeout
             body_timeout = self._streaming_timeout

@@ -50,6 +50,11 @@ _COLLECTION_SEPARATORS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 
 _FIELD_TOKEN = re.compile(r"\[\]|\{\}|[^.\[\]{}]+")
 
+# Operations whose answer comes when something happens in the daemon, not when the request
+# is served: waiting for a container to stop may take hours. Like streams, they get no read
+# timeout by default, for their headers too (Engine 20.10 sends them only at the end).
+LONG_POLL_OPERATIONS = frozenset({"ContainerWait"})
+
 
 class FieldNode:
     """One step of a body field path, with the version that added it (None if older)."""
@@ -75,6 +80,7 @@ class OperationPlan:
         "fields",
         "path_safe",
         "streaming",
+        "long_poll",
         "result_decoder",
     )
 
@@ -87,6 +93,7 @@ class OperationPlan:
             _PATH_SAFE_WITH_SLASH if operation.path.startswith(SLASH_PREFIXES) else _PATH_SAFE
         )
         self.streaming = operation.response in STREAMING_KINDS
+        self.long_poll = operation.operation_id in LONG_POLL_OPERATIONS
         self.fields = _compile_fields(operation.body_fields_since)
 
         # The newest version any part of the operation needs: a client at this version
