@@ -24,6 +24,7 @@ from pathlib import Path
 from generator.corrections import corrections_digest
 from generator.errors import GeneratorError
 from generator.fetch import ensure_specs, resolve_source
+from generator.load import load_document
 from generator.manifest import REPO_ROOT, load_manifest, normalize_version
 from generator.model import ApiModel, build_model
 from generator.validate import load_spec
@@ -46,8 +47,15 @@ def all_versions() -> list[str]:
     return load_manifest().versions
 
 
-def load_models(versions: Sequence[str], source: str | None = None) -> list[ApiModel]:
+def load_models(
+    versions: Sequence[str], source: str | None = None, *, corrected: bool = True
+) -> list[ApiModel]:
     """Return the models of `versions`, in the order given, from the cache or freshly built.
+
+    `corrected` applies specs/corrections.yaml, as generation needs. The diff commands ask
+    for the published specs as they are (`corrected=False`): several corrections record
+    what daemons were seen to send at only some versions, and would show up as changes
+    between those versions and their neighbours.
 
     `source` is a spec source as `python -m generator fetch --from` takes it (a folder or a
     URL). When None, env `SPECS_FROM` applies, else the upstream repository; the source is
@@ -58,7 +66,7 @@ def load_models(versions: Sequence[str], source: str | None = None) -> list[ApiM
     source = resolve_source(source)
     normalized = [normalize_version(version) for version in versions]
     entries = {entry.version: entry for entry in manifest.select(normalized)}
-    key_suffix = _key_suffix()
+    key_suffix = _key_suffix() + ("" if corrected else "-published")
 
     paths = {
         version: cache_dir() / f"v{version}-{entries[version].sha256[:16]}-{key_suffix}.pickle"
@@ -71,12 +79,12 @@ def load_models(versions: Sequence[str], source: str | None = None) -> list[ApiM
         ensure_specs(source, missing, manifest=manifest)
         workers = max(1, min(os.cpu_count() or 1, len(missing), 4))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            built = pool.map(_build, missing, [source] * len(missing))
+            built = pool.map(_build, missing, [source] * len(missing), [corrected] * len(missing))
             models.update(zip(missing, built))
     for version in missing:
         model = models[version]
         if model is None:
-            model = models[version] = _build(version, source)
+            model = models[version] = _build(version, source, corrected)
         _write_entry(paths[version], model)
     return [model for model in models.values() if model is not None]
 
@@ -86,8 +94,11 @@ def store(version: str, sha256: str, model: ApiModel) -> None:
     _write_entry(cache_dir() / f"v{version}-{sha256[:16]}-{_key_suffix()}.pickle", model)
 
 
-def _build(version: str, source: str | None) -> ApiModel:
-    return build_model(version, load_spec(version, source).document)
+def _build(version: str, source: str | None, corrected: bool = True) -> ApiModel:
+    if corrected:
+        return build_model(version, load_spec(version, source).document)
+    (path,) = ensure_specs(source, [version])
+    return build_model(version, load_document(path))
 
 
 def _read_entry(path: Path, version: str) -> ApiModel | None:

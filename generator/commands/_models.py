@@ -25,7 +25,8 @@ def add_source_argument(parser: argparse.ArgumentParser) -> None:
 def load_models_with_progress(versions: Sequence[str], source: str | None) -> list[ApiModel]:
     """Load the models of `versions` and print one progress line with the time taken to stderr."""
     started = time.perf_counter()
-    models = load_models(versions, source)
+    # The published specs, without the project's corrections: see load_models.
+    models = load_models(versions, source, corrected=False)
     elapsed = time.perf_counter() - started
     span = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
     print(f"loaded {len(models)} API model(s), {span}, in {elapsed:.2f} s", file=sys.stderr)

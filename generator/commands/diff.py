@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from generator.errors import GeneratorError
 from generator.commands._models import add_source_argument, load_models_with_progress
 from generator.diff import diff_models
 from generator.diff.report import only_breaking, render_json, render_markdown, render_text, summary_line
@@ -33,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     old_version, new_version = normalize_version(args.old), normalize_version(args.new)
+    if old_version == new_version:
+        raise GeneratorError(
+            f"OLD and NEW are both {old_version}: name two different API versions, "
+            "such as `diff 1.43 1.44` (either order works: NEW older than OLD shows the downgrade)"
+        )
     old, new = load_models_with_progress([old_version, new_version], args.source)
 
     started = time.perf_counter()

@@ -39,12 +39,15 @@ def render_json(diff: ApiDiff) -> str:
 
 
 def summary_line(diff: ApiDiff) -> str:
-    """Return "12 changes, 3 breaking, in 5 operations and 4 definitions"."""
-    operations = {c.operation_id for c in diff.changes if c.operation_id is not None}
+    """Return "12 changes, 3 breaking, 5 operations affected (2 directly), 4 definitions"."""
+    direct = {c.operation_id for c in diff.changes if c.operation_id is not None}
+    # An operation can change only through a definition it uses; it is affected all the same.
+    affected = direct | {reach.operation_id for c in diff.changes for reach in c.reached_by}
     definitions = {c.definition for c in diff.changes if c.definition is not None}
     return (
-        f"{_count(len(diff.changes), 'change')}, {len(diff.breaking)} breaking, in "
-        f"{_count(len(operations), 'operation')} and {_count(len(definitions), 'definition')}"
+        f"{_count(len(diff.changes), 'change')}, {len(diff.breaking)} breaking, "
+        f"{_count(len(affected), 'operation')} affected ({len(direct)} directly), "
+        f"{_count(len(definitions), 'definition')}"
     )
 
 
