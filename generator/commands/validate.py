@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator.errors import GeneratorError
-from generator.fetch import resolve_source
+from generator.fetch import cache_dir, resolve_source
 from generator.manifest import load_manifest, version_key
 from generator.validate import VersionReport, validate_reports
 
@@ -148,6 +148,15 @@ def run(args: argparse.Namespace) -> int:
         f"applied; {cached} from cache; {time.perf_counter() - started:.2f} s",
         file=sys.stderr,
     )
+    if args.spec is None and args.source is not None:
+        # The checksums pin the content, so a cached file is the file the source would give;
+        # a user who passed --from to check that folder's files needs to know it was skipped.
+        print(
+            f"note: spec files already in {cache_dir()} with the manifest's checksums are used as they "
+            f"are, without reading {args.source}; `python -m generator fetch --force --from "
+            f"{args.source}` reads and checks the source again",
+            file=sys.stderr,
+        )
     if failed:
         subject = f"{args.spec} (API {failed[0]})" if args.spec is not None else ", ".join(failed)
         print(f"validation failed for {subject}; see the findings above", file=sys.stderr)
