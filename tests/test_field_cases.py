@@ -71,7 +71,14 @@ def test_container_list_with_missing_and_null_fields(version: str) -> None:
 def test_system_df_lists_containers_as_objects(version: str) -> None:
     models = models_of(version)
     if "Containers" not in models.SystemDataUsageResponse._wire_names.values():
-        pytest.skip(f"API {version} reports disk usage per kind, without a list of containers")
+        # From 1.52 disk usage is reported per kind, with counts instead of a plain list.
+        usage = models.SystemDataUsageResponse.from_dict(
+            {"ContainerUsage": {"ActiveCount": 1, "TotalCount": 2, "Items": [{"Id": "a1"}]}}
+        )
+        assert isinstance(usage.container_usage, models.ContainersDiskUsage)
+        assert usage.container_usage.total_count == 2
+        assert usage.container_usage.items == [{"Id": "a1"}]
+        return
     usage = models.SystemDataUsageResponse.from_dict(
         {"Containers": [{"Id": "a1", "Names": ["/a"], "SizeRw": 5}], "LayersSize": 10}
     )
