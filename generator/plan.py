@@ -1,10 +1,10 @@
 """The render plan of one version package: Python names and types for the intermediate model.
 
-`plan_package(model, history)` decides everything the templates print: which classes the
-models module has (named definitions and the inline objects inside them), each field's
-Python name and type, and for each operation its method, its arguments in order, its body,
-what it returns, and the API version that introduced it and each of its parts. Templates
-only print these decisions.
+`plan_package(model, history)` decides everything the templates print. For the models
+module, that is its classes (named definitions and the inline objects inside them) and
+each field's Python name and type. For each operation, it is the method name, the
+arguments in order, the body, what the method returns, and the API version that
+introduced the operation and each of its parts. Templates only print these decisions.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from generator.model import ApiModel, Operation, Parameter, Schema
 
 FIRST_API_VERSION = "1.25"
 
-# How each streaming operation answers. The specs describe these bodies only in prose, so
+# How each streaming operation responds. The specs describe these bodies only in prose, so
 # the table is the project's knowledge of the daemon, keyed by operationId.
 STREAM_KINDS = {
     "ContainerLogs": "FRAMES",
@@ -621,8 +621,3 @@ def _returns_doc(operation: Operation) -> str | None:
 def docstring_body(*parts: str | None) -> str:
     """Join documentation parts with blank lines, dropping empty ones."""
     return "\n\n".join(part.strip() for part in parts if part and part.strip())
-
-
-def as_dict(plan: PackagePlan) -> Mapping[str, Any]:
-    """Return the plan's top-level values, for templates that want a mapping."""
-    return {"plan": plan}
