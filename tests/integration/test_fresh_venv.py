@@ -1,4 +1,4 @@
-"""A fresh virtual environment with only the runtime and the 1.41 package runs a container.
+"""A fresh virtual environment with only the runtime and version packages runs a container.
 
 Wheels are built with this environment's hatchling and installed offline into a new venv
 without system site-packages, so the test proves the two distributions are complete: no
@@ -53,9 +53,12 @@ def test_fresh_venv_runs_a_container(tmp_path: Path, daemon_20_10: Daemon) -> No
     package = package_dir("1.41")
     if not package.is_dir():
         pytest.skip(f"{package} is missing; run `make generate` first")
+    newer = package_dir("1.45")
+    if not newer.is_dir():
+        pytest.skip(f"{newer} is missing; run `make generate` first")
 
     wheels = tmp_path / "wheels"
-    for source in (REPO_ROOT / "runtime", package):
+    for source in (REPO_ROOT / "runtime", package, newer):
         run(
             sys.executable,
             "-m",
@@ -69,6 +72,7 @@ def test_fresh_venv_runs_a_container(tmp_path: Path, daemon_20_10: Daemon) -> No
     built = sorted(path.name for path in wheels.glob("*.whl"))
     assert built[0].startswith("docker_engine-0.1.0-")
     assert built[1].startswith("docker_engine_v1_41-0.1.0-")
+    assert built[2].startswith("docker_engine_v1_45-0.1.0-")
 
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True, system_site_packages=False)
@@ -86,3 +90,15 @@ def test_fresh_venv_runs_a_container(tmp_path: Path, daemon_20_10: Daemon) -> No
     script = tmp_path / "run_container.py"
     script.write_text(SCRIPT)
     assert run(python, script, daemon_20_10.host).strip() == "7"
+
+    # The two version packages sit side by side, and connect() picks the newest one that
+    # the 1.41 daemon accepts.
+    picked = run(
+        python,
+        "-c",
+        "import sys, docker_engine, docker_engine_v1_45; "
+        "client = docker_engine.connect(sys.argv[1]); "
+        "print(type(client).__module__, client.api_version)",
+        daemon_20_10.host,
+    )
+    assert picked.split() == ["docker_engine_v1_41._client", "1.41"]
