@@ -89,3 +89,21 @@ def test_probe_without_any_version_raises() -> None:
     get, _ = _prober({"/_ping": (200, {}, b"OK"), "/version": (200, {}, b"{}")})
     with pytest.raises(DockerError, match="no valid API version"):
         probe_daemon(get)
+
+
+def test_pin_older_than_first_spec_is_rejected() -> None:
+    from docker_engine import BaseClient
+    from docker_engine.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="predates 1.25"):
+        BaseClient("unix:///nonexistent/docker.sock", version="1.20")
+
+
+def test_pinned_feature_error_suggests_a_newer_pin() -> None:
+    from docker_engine import BaseClient, Operation
+    from docker_engine.errors import APIVersionError
+
+    client = BaseClient("unix:///nonexistent/docker.sock", version="1.41")
+    operation = Operation(operation_id="New", method="GET", path="/new", since="1.44")
+    with pytest.raises(APIVersionError, match=r"\(pinned\): pin API 1.44 or newer"):
+        client.call(operation, {})

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, TypeAlias
 from docker_engine._operation import Operation, ResponseKind
 from docker_engine.errors import (
     APIError,
+    ConfigurationError,
     DockerError,
     InvalidArgument,
     error_from_response,
@@ -157,7 +158,16 @@ class ClientCore:
             return
 
         from docker_engine._negotiation import Negotiated
+        from docker_engine._operation import FIRST_API_VERSION
+        from docker_engine._versions import version_key
 
+        if version_key(pinned) < version_key(FIRST_API_VERSION):
+            raise ConfigurationError(
+                f"API version {pinned} from {source} predates {FIRST_API_VERSION}, the oldest "
+                "version with a published specification, so no version package can speak it: "
+                f"pin {FIRST_API_VERSION} or newer, or leave the version unset",
+                source=source,
+            )
         self._use_version(Negotiated(pinned, f"pinned by {source}; no negotiation"))
 
     # --- what the client knows ---------------------------------------------------------
@@ -323,7 +333,8 @@ class ClientCore:
         if self._daemon is not None:
             self._daemon_note = f" with the daemon, whose maximum is {self._daemon.api_version}"
         else:
-            self._daemon_note = ""
+            # Without a probe the version was pinned, so the pin is what to change.
+            self._daemon_note = " (pinned)"
         # Written last: other threads read it without the lock.
         self._api_version = negotiated.version
 

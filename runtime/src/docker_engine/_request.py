@@ -210,7 +210,12 @@ def _newer_field(
 def _too_new(feature: str, since: str, api_version: str, daemon_note: str) -> APIVersionError:
     return APIVersionError(
         f"{feature} was added in API {since}, but this client speaks API {api_version}"
-        f"{daemon_note}: upgrade the daemon, or do without it",
+        f"{daemon_note}: "
+        + (
+            f"pin API {since} or newer, or do without it"
+            if daemon_note == " (pinned)"
+            else "upgrade the daemon, or do without it"
+        ),
         client_version=api_version,
         feature=feature,
         feature_since=since,
