@@ -392,17 +392,6 @@ def test_chunked_upload(fake_daemon: FakeDaemon) -> None:
     assert request.body == b"part one, part two"
 
 
-def test_streaming_kinds_refused_without_stream_module(
-    fake_daemon: FakeDaemon, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # None in sys.modules makes importing docker_engine._streams fail as if it were absent.
-    monkeypatch.setitem(sys.modules, "docker_engine._streams", None)
-    client = Client47(fake_daemon.host, version="1.47")
-    with pytest.raises(NotImplementedError, match="FRAMES"):
-        client.call(CONTAINER_LOGS, {"id": "abc"})
-    assert fake_daemon.requests == []
-
-
 def test_base_client_uses_daemon_version(fake_daemon: FakeDaemon) -> None:
     client = BaseClient(fake_daemon.host)
     assert client.negotiate() == "1.52"

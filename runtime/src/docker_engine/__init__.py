@@ -111,15 +111,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     if name in _STREAM_TYPES:
-        try:
-            value: Any = getattr(importlib.import_module("docker_engine._streams"), name)
-        except (ModuleNotFoundError, AttributeError) as error:
-            if isinstance(error, ModuleNotFoundError) and error.name != "docker_engine._streams":
-                raise
-            # Limitation: until docker_engine._streams defines it, such a name is an
-            # empty class that only serves as an annotation; calls whose responses would be
-            # one raise NotImplementedError before sending.
-            value = type(name, (), {"__doc__": f"{name}: not implemented yet."})
+        value: Any = getattr(importlib.import_module("docker_engine._streams"), name)
         globals()[name] = value
         return value
 

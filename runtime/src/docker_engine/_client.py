@@ -585,19 +585,7 @@ def _import_models(name: str) -> ModuleType:
 
 
 def _stream_opener(kind: ResponseKind) -> Callable[[Any], Any]:
-    """Return `docker_engine._streams.open_stream`, before the request is sent."""
-    try:
-        streams = importlib.import_module("docker_engine._streams")
-    except ModuleNotFoundError as error:
-        if error.name != "docker_engine._streams":
-            raise
-        # Limitation: until docker_engine._streams exists, operations whose responses are
-        # multiplexed frames, JSON streams, progress or a hijacked connection raise here,
-        # before anything is sent.
-        raise NotImplementedError(
-            f"responses of kind {kind.name} are not implemented yet (docker_engine._streams, "
-            "which reads FRAMES, JSON_STREAM, PROGRESS and HIJACK responses, is missing); "
-            "nothing was sent"
-        ) from None
+    """Return `docker_engine._streams.open_stream`, imported on the first streamed call."""
+    streams = importlib.import_module("docker_engine._streams")
     opener: Callable[[Any], Any] = streams.open_stream
     return opener
