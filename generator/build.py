@@ -50,7 +50,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class VersionReport:
-    """What generation did for one API version."""
+    """The counts and time of one generated API version."""
 
     version: str
     operations: int
@@ -61,7 +61,7 @@ class VersionReport:
 
 @dataclass
 class BuildReport:
-    """What a `generate` run did."""
+    """The outcome of a `generate` run: what it rendered, reused and carried over."""
 
     up_to_date: bool
     target: Path

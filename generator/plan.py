@@ -18,8 +18,8 @@ from generator.model import ApiModel, Operation, Parameter, Schema
 
 FIRST_API_VERSION = "1.25"
 
-# How each streaming operation responds. The specs describe these bodies only in prose, so
-# the table is the project's knowledge of the daemon, keyed by operationId.
+# The response kind of each streaming operation, keyed by operationId. The specs describe
+# these bodies only in prose, so this table records the daemon's behaviour.
 STREAM_KINDS = {
     "ContainerLogs": "FRAMES",
     "ServiceLogs": "FRAMES",

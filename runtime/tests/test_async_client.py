@@ -319,7 +319,7 @@ def test_large_json_decoded_in_thread(fake_daemon: FakeDaemon) -> None:
             return result
 
     # One loop step that reads the 2.8 MB body took over 0.25 s once on a busy 2-core CI
-    # machine, so this test allows 0.5 s per step; the detector's other checks (sleeps,
+    # machine, so this test allows 0.5 s per step. The detector's other checks (sleeps,
     # file and socket calls on the loop) apply unchanged.
     listed = run_checked(main(), slow_callback_duration=0.5)
     assert len(json.dumps(containers)) > 1024 * 1024

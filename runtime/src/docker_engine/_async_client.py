@@ -70,7 +70,7 @@ class AsyncGroup:
         self._client = client
 
 
-# What an async BINARY operation sends: anything the sync client takes, or an async iterable.
+# The body type of an async BINARY operation: anything the sync client takes, or an async iterable.
 AsyncBinaryBody: TypeAlias = BinaryBody | AsyncIterable[bytes]
 
 

@@ -73,7 +73,7 @@ async def open_stream(exchange: AsyncExchange) -> Any:
         return AsyncFrameStream(exchange, multiplexed=await is_multiplexed(exchange))
     if kind is ResponseKind.JSON_STREAM:
         stream: AsyncJSONStream[Any] = AsyncJSONStream(exchange)
-        # `stream=False` (stats) asks for one document: return it, not an iterator.
+        # With `stream=False` (stats) the daemon sends one document: return it, not an iterator.
         return await stream.one() if exchange.arguments.get("stream") is False else stream
     if kind is ResponseKind.PROGRESS:
         return AsyncProgressStream(exchange)

@@ -2,7 +2,7 @@
 
 A generated method does no HTTP itself: it hands its operation's description and the
 caller's arguments to the client, which checks them against the daemon's API version,
-encodes them and decodes the answer. So everything a request needs to know about an
+encodes them and decodes the response. So everything a request needs to know about an
 operation, and nothing about sockets, is here.
 """
 
@@ -17,7 +17,7 @@ FIRST_API_VERSION = "1.25"
 
 
 class Location(str, Enum):
-    """Where a parameter travels in the request."""
+    """The part of the request that carries a parameter."""
 
     PATH = "path"
     QUERY = "query"
@@ -26,12 +26,12 @@ class Location(str, Enum):
 
 
 class ResponseKind(str, Enum):
-    """How the client turns the daemon's answer into a return value."""
+    """The way the client turns the daemon's response into a return value."""
 
     NONE = "none"  # no body worth reading: returns None
     JSON = "json"  # one JSON document, decoded as `Operation.result_type`
     TEXT = "text"  # a text body, returned as `str`
-    HEADERS = "headers"  # the answer is in its headers: returns them as a dict
+    HEADERS = "headers"  # the response headers are the result: returned as a dict
     BYTES = "bytes"  # a binary body (a tar archive), returned as a stream of chunks
     FRAMES = "frames"  # container output, multiplexed or raw: (stream, data) pairs
     JSON_STREAM = "json_stream"  # a stream of JSON objects (events, stats)
@@ -40,7 +40,7 @@ class ResponseKind(str, Enum):
 
 
 class BodyKind(str, Enum):
-    """What the request body is."""
+    """The kind of request body an operation sends."""
 
     NONE = "none"
     JSON = "json"  # a model or a plain dict, sent as JSON
@@ -113,7 +113,7 @@ class Parameter(_Description):
 
 
 class Operation(_Description):
-    """One operation of the Engine API, as one version package knows it."""
+    """One operation of the Engine API, as one version package describes it."""
 
     __slots__ = (
         "operation_id",
@@ -149,10 +149,10 @@ class Operation(_Description):
         self.path = path
         self.parameters = parameters
         self.response = response
-        # The Python type of a JSON answer, as source text evaluated against the package's
+        # The Python type of a JSON response, as source text evaluated against the package's
         # models module on first use ("list[ContainerSummary]"), or None to return plain JSON.
         self.result_type = result_type
-        # The type of each item of a JSON_STREAM or PROGRESS answer, likewise.
+        # The type of each item of a JSON_STREAM or PROGRESS response, likewise.
         self.item_type = item_type
         self.body = body
         self.body_content_type = body_content_type

@@ -50,9 +50,10 @@ _COLLECTION_SEPARATORS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 
 _FIELD_TOKEN = re.compile(r"\[\]|\{\}|[^.\[\]{}]+")
 
-# Operations whose answer comes when something happens in the daemon, not when the request
+# Operations whose response comes when something happens in the daemon, not when the request
 # is served: waiting for a container to stop may take hours. Like streams, they get no read
-# timeout by default, for their headers too (Engine 20.10 sends them only at the end).
+# timeout by default. Their headers are not bounded either, because a daemon may send them
+# only when the container stops.
 LONG_POLL_OPERATIONS = frozenset({"ContainerWait"})
 
 

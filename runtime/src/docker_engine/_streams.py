@@ -58,7 +58,7 @@ def open_stream(exchange: Exchange) -> Any:
         return FrameStream(exchange, multiplexed=is_multiplexed(exchange))
     if kind is ResponseKind.JSON_STREAM:
         stream: JSONStream[Any] = JSONStream(exchange)
-        # `stream=False` (stats) asks for one document: return it, not an iterator.
+        # With `stream=False` (stats) the daemon sends one document: return it, not an iterator.
         return stream.one() if exchange.arguments.get("stream") is False else stream
     if kind is ResponseKind.PROGRESS:
         return ProgressStream(exchange)
